@@ -1,0 +1,64 @@
+# Shared by the scripts: paths, logging, the Debian packages, the build.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_DIR="${STACK_DIR:-$ROOT/var}"
+
+say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# Everything the build, the stack and the tests use, as Debian 12 names it.
+PACKAGES=(build-essential autoconf automake pkg-config libfcgi-dev libpq-dev libjson-c-dev
+          libjwt-dev nginx postgresql python3 openssl curl)
+
+ensure_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+  done
+  (( ${#missing[@]} == 0 )) && return 0
+  if (( EUID != 0 )); then
+    say "missing Debian packages; run this once, then again:"
+    printf '  sudo apt-get install -y %s\n' "${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
+    || die "apt-get install failed"
+}
+
+BUILD="$ROOT/build"
+
+# Builds out of tree in build/ (or $1 with configure options $2...):
+# configure once, then make only what changed.
+build() {
+  local dir="${1:-$BUILD}"
+  ( cd "$ROOT" && { [[ -x configure ]] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi; } ) ||
+    die "autoreconf failed"
+  ( mkdir -p "$dir" && cd "$dir" &&
+    { [[ -f Makefile ]] || "$ROOT/configure" -q --enable-werror "${@:2}"; } &&
+    make -s -j"$(nproc)" all >/dev/null && make -s -j"$(nproc)" check TESTS= >/dev/null ) ||
+    die "build in $dir failed"
+}
+
+pg_bindir() {
+  local d
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n "$d" ]] || die "no PostgreSQL server binaries under /usr/lib/postgresql"
+  printf '%s\n' "$d"
+}
+
+# The secret of the local stack: the environment's, or one kept under STACK_DIR.
+stack_secret() {
+  if [[ -n "${BETTER_AUTH_SECRET:-}" ]]; then
+    printf '%s\n' "$BETTER_AUTH_SECRET"
+  elif [[ -s "$STACK_DIR/secret" ]]; then
+    cat "$STACK_DIR/secret"
+  else
+    mkdir -p "$STACK_DIR"
+    ( umask 077; openssl rand -hex 32 > "$STACK_DIR/secret" )
+    cat "$STACK_DIR/secret"
+  fi
+}

@@ -1,0 +1,31 @@
+/*
+ * buf: a growable byte buffer, the one way this program builds text
+ * (response headers, JSON bodies). It owns its memory; it knows nothing of
+ * what the bytes mean beyond JSON string escaping.
+ *
+ * Allocation failure aborts the process (as Redis does): a worker that cannot
+ * allocate a few kilobytes cannot answer anyway, and the master replaces it.
+ */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stddef.h>
+
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a quoted JSON string; s is UTF-8 of length n. */
+void buf_json_string(struct buf *b, const char *s, size_t n);
+/* Keeps data NUL-terminated after len, for functions that need a C string. */
+const char *buf_cstr(struct buf *b);
+
+#endif

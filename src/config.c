@@ -1,0 +1,140 @@
+/*
+ * config: environment -> struct config, checked at start. See config.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define MIN_PRODUCTION_SECRET 32
+
+/* getenv, with "" treated as unset, as the peers and most deployments do. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+static int env_long(const char *name, long def, long min, long max, long *out, char *err,
+                    size_t errlen)
+{
+    const char *v = env(name);
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < min || n > max) {
+        snprintf(err, errlen, "%s must be a whole number from %ld to %ld", name, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_alg(const char *v, jwt_alg_t *alg)
+{
+    static const struct {
+        const char *name;
+        jwt_alg_t alg;
+    } algs[] = {{"HS256", JWT_ALG_HS256}, {"HS384", JWT_ALG_HS384}, {"HS512", JWT_ALG_HS512}};
+
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+        if (strcmp(v, algs[i].name) == 0) {
+            *alg = algs[i].alg;
+            return 0;
+        }
+    return -1;
+}
+
+static int load_tokens(struct config *c, char *err, size_t errlen)
+{
+    const char *secret = env("BETTER_AUTH_SECRET");
+    if (secret == NULL) {
+        snprintf(err, errlen, "no key source: set BETTER_AUTH_SECRET");
+        return -1;
+    }
+    c->secret = (const unsigned char *)secret;
+    c->secret_len = strlen(secret);
+    if (c->production && c->secret_len < MIN_PRODUCTION_SECRET) {
+        snprintf(err, errlen, "BETTER_AUTH_SECRET is shorter than %d bytes, refused in production",
+                 MIN_PRODUCTION_SECRET);
+        return -1;
+    }
+    const char *alg = env("JWT_ALGORITHM");
+    c->jwt_alg = JWT_ALG_HS256;
+    if (alg && parse_alg(alg, &c->jwt_alg) < 0) {
+        snprintf(err, errlen, "JWT_ALGORITHM must be HS256, HS384 or HS512");
+        return -1;
+    }
+    c->issuer = env("JWT_ISSUER");
+    c->audience = env("JWT_AUDIENCE");
+    return env_long("JWT_LEEWAY", 60, 0, 3600, &c->leeway, err, errlen);
+}
+
+static int load_environment(struct config *c, char *err, size_t errlen)
+{
+    const char *e = env("ENVIRONMENT");
+    if (e == NULL || strcmp(e, "development") == 0) {
+        c->production = 0;
+        return 0;
+    }
+    if (strcmp(e, "production") == 0) {
+        c->production = 1;
+        return 0;
+    }
+    snprintf(err, errlen, "ENVIRONMENT must be development or production");
+    return -1;
+}
+
+static int load_server(struct config *c, char *err, size_t errlen)
+{
+    long n;
+
+    c->database_url = env("DATABASE_URL");
+    if (c->database_url == NULL) {
+        snprintf(err, errlen, "DATABASE_URL is not set");
+        return -1;
+    }
+    c->listen = env("LISTEN");
+    if (env_long("WORKERS", 0, 1, 1024, &n, err, errlen) < 0)
+        return -1;
+    c->workers = (int)n;
+    if (env_long("LISTEN_BACKLOG", 1024, 1, 65535, &n, err, errlen) < 0)
+        return -1;
+    c->backlog = (int)n;
+    const char *mode = env("SOCKET_MODE");
+    char *end = NULL;
+    c->socket_mode = mode ? (unsigned)strtoul(mode, &end, 8) : 0660;
+    if (mode && (*end || c->socket_mode > 0777)) {
+        snprintf(err, errlen, "SOCKET_MODE must be an octal mode such as 0660");
+        return -1;
+    }
+    if (env_long("DB_PREPARE", 1, 0, 1, &n, err, errlen) < 0)
+        return -1;
+    c->use_prepared = (int)n;
+    if (env_long("RETRY_AFTER", 5, 1, 3600, &n, err, errlen) < 0)
+        return -1;
+    c->retry_after = (int)n;
+    return 0;
+}
+
+int config_load(struct config *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    const char *level = env("LOG_LEVEL");
+    c->log_level = level ? log_level_parse(level) : LOG_INFO;
+    if (c->log_level < 0) {
+        snprintf(err, errlen, "LOG_LEVEL must be error, warn, info or debug");
+        return -1;
+    }
+    if (load_environment(c, err, errlen) < 0 || load_server(c, err, errlen) < 0)
+        return -1;
+    return load_tokens(c, err, errlen);
+}

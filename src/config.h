@@ -1,0 +1,37 @@
+/*
+ * config: the environment, read once at start into one struct that nothing
+ * changes afterwards. It owns the defaults and the start-up checks (a
+ * missing key source, a short production secret, a bad number); it knows
+ * nothing of how the settings are used.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#include <jwt.h>
+
+struct config {
+    const char *database_url; /* libpq connection string or URI */
+    const char *listen;       /* "unix:/path", "host:port", ":port", or NULL: inherit fd 0 */
+    int workers;              /* 0: not set */
+    int backlog;
+    unsigned socket_mode;     /* permissions of a unix socket we create */
+    int use_prepared;         /* 0: unnamed statements, for PgBouncer < 1.21 */
+    int retry_after;          /* seconds, in every 503 */
+    int production;
+    int log_level;
+
+    jwt_alg_t jwt_alg;        /* the one algorithm accepted for HMAC tokens */
+    const unsigned char *secret;
+    size_t secret_len;
+    const char *issuer;       /* NULL: not checked */
+    const char *audience;     /* NULL: not checked */
+    long leeway;              /* seconds */
+};
+
+/* Fills c from the environment. On a bad setting returns -1 with a message
+ * in err (never the secret itself). */
+int config_load(struct config *c, char *err, size_t errlen);
+
+#endif

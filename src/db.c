@@ -1,0 +1,168 @@
+/*
+ * db: connection, prepared statements, reconnect. See db.h.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define TASK_COLUMNS                                                                   \
+    "id, user_id, title, description, completed, "                                     \
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "  \
+    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* $2: NULL for every task, else the completed value to match. */
+#define LIST(order)                                                                    \
+    "SELECT " TASK_COLUMNS ", count(*) OVER () FROM tasks "                            \
+    "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean) "         \
+    "ORDER BY " order " LIMIT $3 OFFSET $4"
+
+static const struct {
+    const char *name;
+    int nparams;
+    int read_only; /* safe to run again after a reconnect */
+    const char *sql;
+} stmts[STMT_MAX] = {
+    [STMT_HEALTH] = {"health", 0, 1, "SELECT 1"},
+    [STMT_GET] = {"task_get", 2, 1,
+                  "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1 AND user_id = $2"},
+    [STMT_INSERT] = {"task_insert", 4, 0,
+                     "INSERT INTO tasks (user_id, title, description, completed) "
+                     "VALUES ($1, $2, $3, $4) RETURNING " TASK_COLUMNS},
+    [STMT_UPDATE] = {"task_update", 6, 0,
+                     "UPDATE tasks SET title = COALESCE($3, title), "
+                     "description = CASE WHEN $4::boolean THEN $5 ELSE description END, "
+                     "completed = COALESCE($6::boolean, completed), updated_at = now() "
+                     "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLUMNS},
+    [STMT_DELETE] = {"task_delete", 2, 0, "DELETE FROM tasks WHERE id = $1 AND user_id = $2"},
+    [STMT_TOGGLE] = {"task_toggle", 2, 0,
+                     "UPDATE tasks SET completed = NOT completed, updated_at = now() "
+                     "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLUMNS},
+    [STMT_COUNT] = {"task_count", 2, 1,
+                    "SELECT count(*) FROM tasks "
+                    "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)"},
+    [STMT_LIST + 0] = {"list_created_asc", 4, 1, LIST("created_at ASC, id ASC")},
+    [STMT_LIST + 1] = {"list_created_desc", 4, 1, LIST("created_at DESC, id DESC")},
+    [STMT_LIST + 2] = {"list_title_asc", 4, 1, LIST("title COLLATE \"C\" ASC, id ASC")},
+    [STMT_LIST + 3] = {"list_title_desc", 4, 1, LIST("title COLLATE \"C\" DESC, id DESC")},
+    [STMT_LIST + 4] = {"list_updated_asc", 4, 1, LIST("updated_at ASC, id ASC")},
+    [STMT_LIST + 5] = {"list_updated_desc", 4, 1, LIST("updated_at DESC, id DESC")},
+};
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+enum stmt db_list_stmt(const struct list_query *q)
+{
+    return (enum stmt)(STMT_LIST + (int)q->sort * 2 + (q->descending ? 1 : 0));
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void db_close(struct db *db)
+{
+    if (db->conn)
+        PQfinish(db->conn);
+    db->conn = NULL;
+}
+
+static int prepare_all(struct db *db)
+{
+    for (int i = 0; i < STMT_MAX && db->use_prepared; i++) {
+        PGresult *res = PQprepare(db->conn, stmts[i].name, stmts[i].sql, stmts[i].nparams, NULL);
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            log_error("db: preparing %s failed: %s", stmts[i].name, PQerrorMessage(db->conn));
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* One connection attempt, unless the backoff says to wait. */
+static int connect_now(struct db *db)
+{
+    /* Keywords before dbname are defaults that the URL may override. */
+    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+    const char *values[] = {"5", "todo-api", db->url, NULL};
+    long long now = now_ms();
+
+    if (now < db->retry_at_ms)
+        return -1;
+    db->conn = PQconnectdbParams(keys, values, 1);
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK && prepare_all(db) == 0) {
+        if (db->backoff_ms > BACKOFF_MIN_MS)
+            log_info("db: connected again");
+        db->backoff_ms = BACKOFF_MIN_MS;
+        return 0;
+    }
+    log_warn("db: cannot connect, next attempt in %ld ms: %s", db->backoff_ms,
+             db->conn ? PQerrorMessage(db->conn) : "out of memory");
+    db_close(db);
+    db->retry_at_ms = now + db->backoff_ms;
+    db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : db->backoff_ms * 2;
+    return -1;
+}
+
+void db_init(struct db *db, const char *url, int use_prepared)
+{
+    memset(db, 0, sizeof *db);
+    db->url = url;
+    db->use_prepared = use_prepared;
+    db->backoff_ms = BACKOFF_MIN_MS;
+    connect_now(db);
+}
+
+static PGresult *run(struct db *db, enum stmt s, const char *const *params)
+{
+    if (db->use_prepared)
+        return PQexecPrepared(db->conn, stmts[s].name, stmts[s].nparams, params, NULL, NULL, 0);
+    return PQexecParams(db->conn, stmts[s].sql, stmts[s].nparams, NULL, params, NULL, NULL, 0);
+}
+
+/* SQLSTATE classes that mean the server, not the statement, is the problem. */
+static int server_gone(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+}
+
+enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PGresult **res)
+{
+    for (int attempt = 0;; attempt++) {
+        if (db->conn == NULL && connect_now(db) < 0)
+            return DB_UNAVAILABLE;
+        *res = run(db, s, params);
+        ExecStatusType st = PQresultStatus(*res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+            return DB_OK;
+        int gone = PQstatus(db->conn) != CONNECTION_OK || server_gone(*res);
+        if (!gone) {
+            /* the primary message only: the detail may quote row data */
+            log_error("db: %s failed: SQLSTATE %s: %s", stmts[s].name,
+                      PQresultErrorField(*res, PG_DIAG_SQLSTATE),
+                      PQresultErrorField(*res, PG_DIAG_MESSAGE_PRIMARY));
+            PQclear(*res);
+            *res = NULL;
+            return DB_FAILED;
+        }
+        PQclear(*res);
+        *res = NULL;
+        log_warn("db: connection lost during %s", stmts[s].name);
+        db_close(db);
+        db->retry_at_ms = 0; /* the first reconnect is immediate */
+        /* A write may have been applied before the connection broke: only
+         * a read is safe to run again. */
+        if (attempt > 0 || !stmts[s].read_only)
+            return DB_UNAVAILABLE;
+    }
+}

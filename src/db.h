@@ -1,0 +1,50 @@
+/*
+ * db: the worker's one PostgreSQL connection and every statement the
+ * service runs. It owns the SQL text, preparing it once per connection,
+ * reconnecting with backoff when the database went away, and telling an
+ * unavailable database (503) from a failed statement (500). Every statement
+ * names user_id in its WHERE clause. It knows nothing of HTTP.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <libpq-fe.h>
+
+#include "list_query.h"
+
+enum stmt {
+    STMT_HEALTH,
+    STMT_GET,
+    STMT_INSERT,
+    STMT_UPDATE,
+    STMT_DELETE,
+    STMT_TOGGLE,
+    STMT_COUNT,
+    STMT_LIST, /* first of 6: (created, title, updated) x (asc, desc) */
+    STMT_LIST_LAST = STMT_LIST + 5,
+    STMT_MAX
+};
+
+/* Columns of every statement that returns tasks, in this order. */
+enum task_column { COL_ID, COL_USER_ID, COL_TITLE, COL_DESCRIPTION, COL_COMPLETED,
+                   COL_CREATED_AT, COL_UPDATED_AT, COL_TOTAL /* list statements only */ };
+
+enum db_status { DB_OK, DB_UNAVAILABLE, DB_FAILED };
+
+struct db {
+    PGconn *conn;       /* NULL while disconnected */
+    const char *url;
+    int use_prepared;   /* 0: unnamed statements (PgBouncer < 1.21 in transaction mode) */
+    long backoff_ms;    /* wait before the next connection attempt */
+    long long retry_at_ms;
+};
+
+/* Connects once; a failure here is not fatal, db_exec retries. */
+void db_init(struct db *db, const char *url, int use_prepared);
+void db_close(struct db *db);
+/* Runs one statement with text parameters. On DB_OK *res holds the result,
+ * which the caller clears with PQclear. */
+enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PGresult **res);
+enum stmt db_list_stmt(const struct list_query *q);
+
+#endif

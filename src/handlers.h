@@ -1,0 +1,30 @@
+/*
+ * handlers: one function per route, and the dispatcher that runs the
+ * contract's checks in order (route, method, token, subject, id and query,
+ * body size, media type, body) before any of them. Glue of the other
+ * modules, nothing else: no parsing, no SQL text, no sockets.
+ */
+#ifndef HANDLERS_H
+#define HANDLERS_H
+
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "request.h"
+
+/* What one worker keeps between requests. */
+struct app {
+    const struct config *cfg;
+    struct auth_keys keys;
+    struct db db;
+    struct buf json; /* response body, reused */
+    struct buf headers;
+};
+
+void app_init(struct app *app, const struct config *cfg);
+void app_destroy(struct app *app);
+/* Answers r; returns the route pattern, for the request log line. */
+const char *handle_request(struct app *app, struct request *r);
+
+#endif

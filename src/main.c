@@ -1,0 +1,79 @@
+/*
+ * main: reads the configuration and chooses how to run:
+ *
+ *   LISTEN set                 bind it, run the master with WORKERS workers
+ *                              (default: one per CPU);
+ *   socket from systemd or     serve the inherited socket: one worker in this
+ *   spawn-fcgi (fd 3 / fd 0)   process, or a master when WORKERS is set.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "pool.h"
+#include "worker.h"
+
+static int is_socket(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* systemd socket activation passes the socket as fd 3. */
+static int inherited_socket(void)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    if (pid && fds && atol(pid) == (long)getpid() && atoi(fds) >= 1 && is_socket(3))
+        return 3;
+    return is_socket(STDIN_FILENO) ? STDIN_FILENO : -1;
+}
+
+static void usage(void)
+{
+    fputs("usage: todo-api\n"
+          "The task API as a FastCGI server. Configured by the environment:\n"
+          "  DATABASE_URL, BETTER_AUTH_SECRET (required); LISTEN, WORKERS, ENVIRONMENT,\n"
+          "  JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY, LOG_LEVEL, DB_PREPARE,\n"
+          "  SOCKET_MODE, LISTEN_BACKLOG, RETRY_AFTER. See README.md.\n"
+          "Without LISTEN it serves the socket it inherits (spawn-fcgi, systemd).\n",
+          stdout);
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[256];
+
+    if (argc > 1) {
+        usage();
+        return strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    if (config_load(&cfg, err, sizeof err) < 0) {
+        log_error("configuration: %s", err);
+        return 1;
+    }
+    log_set_level(cfg.log_level);
+    if (cfg.listen == NULL) {
+        int fd = inherited_socket();
+        if (fd < 0) {
+            log_error("no socket: set LISTEN, or start under spawn-fcgi or systemd");
+            return 1;
+        }
+        return cfg.workers ? pool_run(&cfg, fd, cfg.workers, NULL) : worker_run(&cfg, fd);
+    }
+    int fd = pool_listen(cfg.listen, cfg.backlog, cfg.socket_mode);
+    if (fd < 0)
+        return 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = cfg.workers ? cfg.workers : (cpus > 0 ? (int)cpus : 1);
+    const char *path = strncmp(cfg.listen, "unix:", 5) == 0 ? cfg.listen + 5
+                       : cfg.listen[0] == '/'               ? cfg.listen
+                                                            : NULL;
+    return pool_run(&cfg, fd, workers, path);
+}

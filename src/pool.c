@@ -1,0 +1,217 @@
+/*
+ * pool: socket, fork, supervise, drain. See pool.h.
+ *
+ * The master blocks its signals and takes them one at a time with
+ * sigtimedwait, so there is no handler and no race between "a child died"
+ * and "stop now".
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define DRAIN_SECONDS 30
+#define MIN_LIFETIME_SECONDS 1 /* a worker dying sooner is respawned after a pause */
+
+struct slot {
+    pid_t pid;
+    time_t started;
+};
+
+static int listen_unix(const char *path, int backlog, unsigned mode)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path) {
+        log_error("pool: socket path too long: %s", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* left by a previous run */
+    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, mode) < 0 ||
+        listen(fd, backlog) < 0) {
+        log_error("pool: cannot listen on %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int listen_tcp(const char *spec, int backlog)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    struct addrinfo hints, *ai;
+    int fd = -1, one = 1;
+
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof host) {
+        log_error("pool: LISTEN must be unix:/path, host:port or :port, not %s", spec);
+        return -1;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    int rc = getaddrinfo(host[0] ? host : "127.0.0.1", colon + 1, &hints, &ai);
+    if (rc != 0) {
+        log_error("pool: cannot resolve %s: %s", spec, gai_strerror(rc));
+        return -1;
+    }
+    if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        log_error("pool: cannot listen on %s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int pool_listen(const char *spec, int backlog, unsigned socket_mode)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+        return listen_unix(spec + 5, backlog, socket_mode);
+    if (spec[0] == '/')
+        return listen_unix(spec, backlog, socket_mode);
+    return listen_tcp(spec, backlog);
+}
+
+static void spawn(struct slot *s, const struct config *cfg, int listen_fd, const sigset_t *orig)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error("pool: fork failed: %s", strerror(errno));
+        s->pid = 0;
+        return;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the master */
+        if (sigprocmask(SIG_SETMASK, orig, NULL) < 0)
+            _exit(1);
+        exit(worker_run(cfg, listen_fd)); /* exit, not _exit: LeakSanitizer checks at exit */
+    }
+    s->pid = pid;
+    s->started = time(NULL);
+}
+
+static struct slot *find(struct slot *slots, int n, pid_t pid)
+{
+    for (int i = 0; i < n; i++)
+        if (slots[i].pid == pid)
+            return &slots[i];
+    return NULL;
+}
+
+/* Reaps every dead child; respawns them unless stopping. Returns how many
+ * workers are still alive. */
+static int reap(struct slot *slots, int n, int respawn, const struct config *cfg, int listen_fd,
+                const sigset_t *orig)
+{
+    int status, alive = 0;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct slot *s = find(slots, n, pid);
+        if (s == NULL)
+            continue;
+        if (respawn || !WIFEXITED(status))
+            log_warn("pool: worker %d %s %d", (int)pid,
+                     WIFSIGNALED(status) ? "killed by signal" : "exited with",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        s->pid = 0;
+        if (respawn) {
+            if (time(NULL) - s->started < MIN_LIFETIME_SECONDS)
+                sleep(1); /* a crash loop must not become a fork loop */
+            spawn(s, cfg, listen_fd, orig);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        alive += slots[i].pid != 0;
+    return alive;
+}
+
+static void signal_all(struct slot *slots, int n, int sig)
+{
+    for (int i = 0; i < n; i++)
+        if (slots[i].pid > 0)
+            kill(slots[i].pid, sig);
+}
+
+static void drain(struct slot *slots, int n, const sigset_t *set)
+{
+    struct timespec tick = {1, 0};
+    time_t deadline = time(NULL) + DRAIN_SECONDS;
+
+    signal_all(slots, n, SIGTERM);
+    while (reap(slots, n, 0, NULL, -1, NULL) > 0) {
+        if (time(NULL) >= deadline) {
+            log_warn("pool: workers still busy after %d s, killing them", DRAIN_SECONDS);
+            signal_all(slots, n, SIGKILL);
+            deadline = time(NULL) + DRAIN_SECONDS;
+        }
+        sigtimedwait(set, NULL, &tick);
+    }
+}
+
+int pool_run(const struct config *cfg, int listen_fd, int workers, const char *unix_path)
+{
+    sigset_t set, orig;
+    struct slot *slots = calloc((size_t)workers, sizeof *slots);
+    struct timespec tick = {1, 0};
+
+    if (slots == NULL)
+        log_fatal("pool: out of memory");
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, &orig) < 0)
+        log_fatal("pool: sigprocmask failed");
+    for (int i = 0; i < workers; i++)
+        spawn(&slots[i], cfg, listen_fd, &orig);
+    log_info("pool: master ready with %d workers", workers);
+
+    for (;;) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        /* SIGCHLD, or the tick: also retries a fork that failed */
+        reap(slots, workers, 1, cfg, listen_fd, &orig);
+        for (int i = 0; i < workers; i++)
+            if (slots[i].pid == 0)
+                spawn(&slots[i], cfg, listen_fd, &orig);
+    }
+    log_info("pool: stopping, letting in-flight requests finish");
+    close(listen_fd);
+    if (unix_path)
+        unlink(unix_path);
+    drain(slots, workers, &set);
+    free(slots);
+    log_info("pool: stopped");
+    return 0;
+}

@@ -1,0 +1,15 @@
+/*
+ * worker: one process that serves requests one at a time from the listening
+ * socket until told to stop: accept, answer, finish, log. It owns the
+ * request loop and the worker's signal handling; what an answer is belongs
+ * to handlers.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include "config.h"
+
+/* Serves on listen_fd until SIGTERM; returns the process exit status. */
+int worker_run(const struct config *cfg, int listen_fd);
+
+#endif

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Integration test runner: HTTP tests through nginx to the FastCGI pool and
+a real PostgreSQL.
+
+  run.py                         start a private stack (scripts/stack up) in a
+                                 temporary directory, run every test, stop it
+  run.py --base URL --secret S   run against a stack that is already running
+                                 (tests that need scripts/stack are skipped)
+  run.py -k SUBSTRING            only the tests whose name contains SUBSTRING
+
+Prints `ok   name`, `FAIL name: reason` or `skip name: reason` per test, and
+last `N passed, M failed`. Exit status 1 when a test failed or the stack did
+not start.
+"""
+import argparse
+import glob
+import importlib
+import inspect
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STACK = os.path.join(ROOT, "scripts", "stack")
+WORKERS = 4
+
+sys.path.insert(0, HERE)
+from client import Context, Failure, Skip  # noqa: E402
+
+# Inherited settings that would change what the tests expect of the service.
+UNSET = ("DATABASE_URL", "JWKS_FILE", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY",
+         "JWT_ALGORITHM", "CORS_ORIGINS")
+
+
+def discover(substring):
+    """Every `test_*` function of every `test_*.py` module, in file order;
+    modules that set RUN_LAST (the fault tests) come last."""
+    modules = []
+    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+        modules.append(importlib.import_module(os.path.basename(path)[:-3]))
+    modules.sort(key=lambda m: bool(getattr(m, "RUN_LAST", False)))
+    tests, seen = [], {}
+    for module in modules:
+        functions = [f for name, f in inspect.getmembers(module, inspect.isfunction)
+                     if name.startswith("test_") and f.__module__ == module.__name__]
+        for f in sorted(functions, key=lambda f: f.__code__.co_firstlineno):
+            if f.__name__ in seen:
+                sys.exit(f"duplicate test name {f.__name__} in {module.__name__} and {seen[f.__name__]}")
+            seen[f.__name__] = module.__name__
+            if substring is None or substring in f.__name__:
+                tests.append(f)
+    return tests
+
+
+def run_tests(tests, ctx):
+    passed, failed, skipped = 0, [], []
+    for test in tests:
+        name = test.__name__
+        try:
+            test(ctx)
+        except Skip as e:
+            skipped.append(name)
+            print(f"skip {name}: {e}", flush=True)
+            continue
+        except Failure as e:
+            failed.append(name)
+            print(f"FAIL {name}: {e}", flush=True)
+            continue
+        except Exception as e:  # a crash of the test is a failure too
+            failed.append(name)
+            frames = traceback.extract_tb(e.__traceback__)
+            in_tests = [f for f in frames if os.path.basename(f.filename).startswith("test_")]
+            where = (in_tests or frames)[-1]
+            print(f"FAIL {name}: {type(e).__name__}: {e} "
+                  f"({os.path.basename(where.filename)}:{where.lineno})", flush=True)
+            continue
+        passed += 1
+        print(f"ok   {name}", flush=True)
+    return passed, failed, skipped
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_stack(command, env, timeout):
+    """scripts/stack COMMAND; returns (exit status, output). Output goes
+    through a file: daemons the script starts may hold a pipe open."""
+    with tempfile.TemporaryFile() as out:
+        try:
+            status = subprocess.run([STACK, command], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    timeout=timeout).returncode
+        except subprocess.TimeoutExpired:
+            status = f"timeout after {timeout} s"
+        except OSError as e:
+            status = f"{type(e).__name__}: {e}"
+        out.seek(0)
+        return status, out.read().decode("utf-8", "replace")
+
+
+def print_logs(stack_dir, lines=40):
+    for path in sorted(glob.glob(os.path.join(stack_dir, "log", "*.log"))):
+        with open(path, errors="replace") as f:
+            tail = f.readlines()[-lines:]
+        print(f"--- tail of {path}")
+        sys.stdout.write("".join(tail))
+
+
+def summary(passed, failed, skipped):
+    if skipped:
+        print(f"{len(skipped)} skipped: {', '.join(skipped)}")
+    print(f"{passed} passed, {len(failed)} failed", flush=True)
+
+
+def against_running(args, tests):
+    secret = args.secret or os.environ.get("BETTER_AUTH_SECRET")
+    if not secret:
+        sys.exit("--base needs --secret (or BETTER_AUTH_SECRET in the environment)")
+    passed, failed, skipped = run_tests(tests, Context(args.base, secret, workers=args.workers))
+    summary(passed, failed, skipped)
+    return 1 if failed else 0
+
+
+def with_own_stack(tests):
+    stack_dir = tempfile.mkdtemp(prefix="task-it-")
+    os.chmod(stack_dir, 0o755)  # the database server's user must reach it
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    env.update(STACK_DIR=stack_dir, PORT=str(port), WORKERS=str(WORKERS),
+               BETTER_AUTH_SECRET=secrets.token_urlsafe(36), ENVIRONMENT="development")
+    passed, failed, skipped = 0, [], []
+    try:
+        started = time.monotonic()
+        status, output = run_stack("up", env, timeout=300)
+        if status != 0:
+            failed.append("stack-up")
+            print(f"FAIL stack-up: scripts/stack up exited {status}\n{output[-3000:]}", flush=True)
+        else:
+            print(f"stack up on 127.0.0.1:{port} in {time.monotonic() - started:.1f} s ({stack_dir})", flush=True)
+            ctx = Context(f"http://127.0.0.1:{port}", env["BETTER_AUTH_SECRET"], stack_env=env,
+                          stack_script=STACK, workers=WORKERS)
+            passed, failed, skipped = run_tests(tests, ctx)
+    except KeyboardInterrupt:
+        failed.append("interrupted")
+        print("FAIL interrupted", flush=True)
+    finally:
+        status, output = run_stack("down", {**env}, timeout=120)
+        if status != 0:
+            failed.append("stack-down")
+            print(f"FAIL stack-down: scripts/stack down exited {status}\n{output[-2000:]}", flush=True)
+        if failed:
+            print(f"stack directory kept: {stack_dir}")
+            print_logs(stack_dir)
+        else:
+            shutil.rmtree(stack_dir, ignore_errors=True)
+        summary(passed, failed, skipped)
+    return 1 if failed else 0
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--base", help="URL of a running stack, e.g. http://127.0.0.1:8080")
+    p.add_argument("--secret", help="its BETTER_AUTH_SECRET (default: from the environment)")
+    p.add_argument("--workers", type=int, default=WORKERS, help="its number of FastCGI workers (with --base)")
+    p.add_argument("-k", dest="substring", help="run only tests whose name contains this")
+    args = p.parse_args()
+    tests = discover(args.substring)
+    if not tests:
+        sys.exit(f"no test matches {args.substring!r}")
+    # SIGTERM (CI cancelling the job) cleans up like Ctrl-C does.
+    signal.signal(signal.SIGTERM, interrupt)
+    if args.base:
+        return against_running(args, tests)
+    return with_own_stack(tests)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

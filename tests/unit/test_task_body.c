@@ -1,0 +1,133 @@
+/* Unit tests of task_body (and json_check, utf8 beneath it). */
+#include <string.h>
+
+#include "../../src/json_check.h"
+#include "../../src/task_body.h"
+#include "unit.h"
+
+/* Expected outcome: NULL for valid, else the field of the first error. */
+static void expect(const char *body, size_t len, enum task_body_kind kind, const char *field)
+{
+    struct task_body b;
+    struct field_errors e;
+    int rc = task_body_parse(body, len, kind, &b, &e);
+    if (field == NULL)
+        CHECK(rc == 0, "'%s' should be valid, got error on %s", body,
+              e.count ? e.items[0].field : "?");
+    else
+        CHECK(rc < 0 && e.count >= 1 && strcmp(e.items[0].field, field) == 0,
+              "'%s' should fail on %s, got %s", body, field, rc == 0 ? "valid" : e.items[0].field);
+    task_body_free(&b);
+}
+
+#define CREATE(body, field) expect(body, sizeof(body) - 1, TASK_BODY_CREATE, field)
+#define UPDATE(body, field) expect(body, sizeof(body) - 1, TASK_BODY_UPDATE, field)
+
+static void test_create(void)
+{
+    CREATE("{\"title\":\"Buy milk\"}", NULL);
+    CREATE("{\"title\":\"x\",\"description\":null,\"completed\":true,\"extra\":[1]}", NULL);
+    CREATE("{}", "title");
+    CREATE("{\"title\":null}", "title");
+    CREATE("{\"title\":5}", "title");
+    CREATE("{\"title\":\"   \"}", "title");
+    CREATE("{\"title\":\"\\u3000\\u00a0\"}", "title");
+    CREATE("{\"title\":\"a\\u0000b\"}", "title");
+    CREATE("{\"title\":\"x\",\"completed\":\"true\"}", "completed");
+    CREATE("{\"title\":\"x\",\"completed\":null}", "completed");
+    CREATE("{\"title\":\"x\",\"completed\":1}", "completed");
+    CREATE("{\"title\":\"x\",\"description\":7}", "description");
+    CREATE("[]", "body");
+    CREATE("\"title\"", "body");
+    CREATE("null", "body");
+    CREATE("", "body");
+    CREATE("{\"title\":\"x\"} x", "body");
+    CREATE("{\"title\":NaN}", "body");
+    CREATE("{'title':'x'}", "body");
+    CREATE("{\"title\":\"\\ud800\"}", "body");
+    CREATE("{\"title\":\"tab\there\"}", "body");
+    CREATE("\xEF\xBB\xBF{\"title\":\"x\"}", "body");
+    CREATE("{\"title\":\"\xC3\x28\"}", "body");
+    CREATE("{\"title\":\"x\",}", "body");
+    CREATE("{\"title\":\"x\",\"n\":01}", "body");
+    CREATE("{\"title\":\"\\ud83d\\ude00\"}", NULL);
+}
+
+static void test_lengths(void)
+{
+    char body[4200];
+    /* 200 code points of 4 bytes each is still 200 characters */
+    strcpy(body, "{\"title\":\"");
+    for (int i = 0; i < 200; i++)
+        strcat(body, "\xF0\x9F\x98\x80");
+    strcat(body, "\"}");
+    expect(body, strlen(body), TASK_BODY_CREATE, NULL);
+    body[strlen(body) - 2] = '\0';
+    strcat(body, "x\"}");
+    expect(body, strlen(body), TASK_BODY_CREATE, "title");
+
+    /* trimming happens before counting */
+    strcpy(body, "{\"title\":\"  ");
+    memset(body + strlen(body), 'a', 200);
+    strcpy(body + 12 + 200, "  \"}");
+    expect(body, strlen(body), TASK_BODY_CREATE, NULL);
+
+    strcpy(body, "{\"title\":\"t\",\"description\":\"");
+    size_t at = strlen(body);
+    memset(body + at, 'd', 1001);
+    strcpy(body + at + 1001, "\"}");
+    expect(body, strlen(body), TASK_BODY_CREATE, "description");
+    strcpy(body + at + 1000, "\"}");
+    expect(body, strlen(body), TASK_BODY_CREATE, NULL);
+}
+
+static void test_trim_result(void)
+{
+    static const char body[] = "{\"title\":\"\\u2003 Buy milk\\t\\n\\u3000\"}";
+    struct task_body b;
+    struct field_errors e;
+    CHECK(task_body_parse(body, sizeof body - 1, TASK_BODY_CREATE, &b, &e) == 0, "parses");
+    CHECK(b.title_len == 8 && memcmp(b.title, "Buy milk", 8) == 0, "trimmed to '%.*s'",
+          (int)b.title_len, b.title);
+    CHECK(!b.has_description && !b.has_completed, "absent fields");
+    task_body_free(&b);
+}
+
+static void test_update(void)
+{
+    UPDATE("{\"completed\":true}", NULL);
+    UPDATE("{\"description\":null}", NULL);
+    UPDATE("{}", "body");
+    UPDATE("{\"unknown\":1}", "body");
+    UPDATE("{\"title\":null}", "title");
+    UPDATE("{\"title\":\"\"}", "title");
+
+    static const char body[] = "{\"description\":null}";
+    struct task_body b;
+    struct field_errors e;
+    CHECK(task_body_parse(body, sizeof body - 1, TASK_BODY_UPDATE, &b, &e) == 0 &&
+              b.has_description && b.description == NULL && !b.has_title,
+          "null description clears");
+    task_body_free(&b);
+}
+
+static void test_depth(void)
+{
+    char deep[20002];
+    memset(deep, '[', 10000);
+    memset(deep + 10000, ']', 10000);
+    CHECK(json_check(deep, 20000) < 0, "10,000-deep nesting is refused");
+    CHECK(json_check("[[[1]]]", 7) == 0, "shallow nesting is fine");
+    static const char doc[] = "{\"a\":\"\\ud83d\\ude00\",\"b\":[1,-2.5e+3,true,false,null]}";
+    CHECK(json_check(doc, sizeof doc - 1) == 0, "a full document");
+}
+
+int main(void)
+{
+    test_create();
+    test_lengths();
+    test_trim_result();
+    test_update();
+    test_depth();
+    return unit_report("test_task_body");
+}
