@@ -89,7 +89,8 @@ static enum auth_status check_times(const struct auth_keys *keys, json_object *c
 
 static int string_is(json_object *v, const char *expected)
 {
-    return json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), expected) == 0 &&
+    return json_object_is_type(v, json_type_string) &&
+           strcmp(json_object_get_string(v), expected) == 0 &&
            (size_t)json_object_get_string_len(v) == strlen(expected);
 }
 

@@ -16,18 +16,18 @@ struct config {
     const char *listen;       /* "unix:/path", "host:port", ":port", or NULL: inherit fd 0 */
     int workers;              /* 0: not set */
     int backlog;
-    unsigned socket_mode;     /* permissions of a unix socket we create */
-    int use_prepared;         /* 0: unnamed statements, for PgBouncer < 1.21 */
-    int retry_after;          /* seconds, in every 503 */
+    unsigned socket_mode; /* permissions of a unix socket we create */
+    int use_prepared;     /* 0: unnamed statements, for PgBouncer < 1.21 */
+    int retry_after;      /* seconds, in every 503 */
     int production;
     int log_level;
 
-    jwt_alg_t jwt_alg;        /* the one algorithm accepted for HMAC tokens */
+    jwt_alg_t jwt_alg; /* the one algorithm accepted for HMAC tokens */
     const unsigned char *secret;
     size_t secret_len;
-    const char *issuer;       /* NULL: not checked */
-    const char *audience;     /* NULL: not checked */
-    long leeway;              /* seconds */
+    const char *issuer;   /* NULL: not checked */
+    const char *audience; /* NULL: not checked */
+    long leeway;          /* seconds */
 };
 
 /* Fills c from the environment. On a bad setting returns -1 with a message

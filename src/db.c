@@ -4,20 +4,21 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
 
-#define TASK_COLUMNS                                                                   \
-    "id, user_id, title, description, completed, "                                     \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "  \
+#define TASK_COLUMNS                                                                \
+    "id, user_id, title, description, completed, "                                  \
+    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
     "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $2: NULL for every task, else the completed value to match. */
-#define LIST(order)                                                                    \
-    "SELECT " TASK_COLUMNS ", count(*) OVER () FROM tasks "                            \
-    "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean) "         \
+#define LIST(order)                                                            \
+    "SELECT " TASK_COLUMNS ", count(*) OVER () FROM tasks "                    \
+    "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean) " \
     "ORDER BY " order " LIMIT $3 OFFSET $4"
 
 static const struct {
@@ -58,6 +59,16 @@ static const struct {
 enum stmt db_list_stmt(const struct list_query *q)
 {
     return (enum stmt)(STMT_LIST + (int)q->sort * 2 + (q->descending ? 1 : 0));
+}
+
+long long db_integer(const PGresult *res, int row, int col)
+{
+    /* The server writes these digits; a parse failure cannot happen short
+     * of a protocol bug, and reads as 0. */
+    const char *text = col < 0 ? PQcmdTuples((PGresult *)res) : PQgetvalue(res, row, col);
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    return end == text ? 0 : v;
 }
 
 static long long now_ms(void)

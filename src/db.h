@@ -26,16 +26,24 @@ enum stmt {
 };
 
 /* Columns of every statement that returns tasks, in this order. */
-enum task_column { COL_ID, COL_USER_ID, COL_TITLE, COL_DESCRIPTION, COL_COMPLETED,
-                   COL_CREATED_AT, COL_UPDATED_AT, COL_TOTAL /* list statements only */ };
+enum task_column {
+    COL_ID,
+    COL_USER_ID,
+    COL_TITLE,
+    COL_DESCRIPTION,
+    COL_COMPLETED,
+    COL_CREATED_AT,
+    COL_UPDATED_AT,
+    COL_TOTAL /* list statements only */
+};
 
 enum db_status { DB_OK, DB_UNAVAILABLE, DB_FAILED };
 
 struct db {
-    PGconn *conn;       /* NULL while disconnected */
+    PGconn *conn; /* NULL while disconnected */
     const char *url;
-    int use_prepared;   /* 0: unnamed statements (PgBouncer < 1.21 in transaction mode) */
-    long backoff_ms;    /* wait before the next connection attempt */
+    int use_prepared; /* 0: unnamed statements (PgBouncer < 1.21 in transaction mode) */
+    long backoff_ms;  /* wait before the next connection attempt */
     long long retry_at_ms;
 };
 
@@ -46,5 +54,7 @@ void db_close(struct db *db);
  * which the caller clears with PQclear. */
 enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PGresult **res);
 enum stmt db_list_stmt(const struct list_query *q);
+/* An integer column of a result, or of PQcmdTuples when col is -1. */
+long long db_integer(const PGresult *res, int row, int col);
 
 #endif

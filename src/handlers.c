@@ -110,7 +110,7 @@ static enum db_status count_tasks(struct call *c, const char *const *params, lon
     PGresult *res;
     enum db_status st = db_exec(&c->app->db, STMT_COUNT, params, &res);
     if (st == DB_OK) {
-        *total = atoll(PQgetvalue(res, 0, 0));
+        *total = db_integer(res, 0, 0);
         PQclear(res);
     }
     return st;
@@ -136,7 +136,7 @@ static void handle_list(struct call *c)
         return;
     int rows = PQntuples(res);
     if (rows > 0)
-        total = atoll(PQgetvalue(res, 0, COL_TOTAL));
+        total = db_integer(res, 0, COL_TOTAL);
     else if (q.offset > 0 && db_failed(c, count_tasks(c, params, &total))) {
         PQclear(res);
         return;
@@ -168,8 +168,8 @@ static void handle_create(struct call *c, const struct task_body *b)
 {
     char title[TITLE_MAX * 4 + 1];
     PGresult *res;
-    const char *params[] = {c->route.user_id, title_param(b, title, sizeof title),
-                            b->description, b->has_completed && b->completed ? "true" : "false"};
+    const char *params[] = {c->route.user_id, title_param(b, title, sizeof title), b->description,
+                            b->has_completed && b->completed ? "true" : "false"};
 
     if (db_failed(c, db_exec(&c->app->db, STMT_INSERT, params, &res)))
         return;
@@ -211,7 +211,7 @@ static void handle_by_id(struct call *c, enum stmt s)
         return;
     if (s != STMT_DELETE)
         send_task(c, res, 200, NULL);
-    else if (atoi(PQcmdTuples(res)) == 0)
+    else if (db_integer(res, 0, -1) == 0)
         task_not_found(c);
     else
         response_send(c->r, 204, NULL, NULL, NULL, 0);
@@ -233,9 +233,9 @@ static int authorize(struct call *c)
     if (subject.len != c->route.user_id_len ||
         memcmp(subject.id, c->route.user_id, subject.len) != 0) {
         log_warn("security id=%s route=%s event=user_mismatch reason=\"token subject is not the "
-                 "path user\"", c->r->id, router_pattern(c->route.id));
-        problem_send(c->r, 403, "the token does not grant access to this user's tasks", NULL,
-                     NULL);
+                 "path user\"",
+                 c->r->id, router_pattern(c->route.id));
+        problem_send(c->r, 403, "the token does not grant access to this user's tasks", NULL, NULL);
         return -1;
     }
     return 0;
@@ -314,8 +314,7 @@ static void dispatch_task_route(struct call *c)
             task_body_free(&body);
         }
         break;
-    default:
-        handle_by_id(c, STMT_TOGGLE);
+    default: handle_by_id(c, STMT_TOGGLE);
     }
 }
 

@@ -59,7 +59,8 @@ static void apply(struct list_query *q, const char *key, const char *v, struct f
     } else if (strcmp(key, "sort") == 0) {
         int desc = v[0] == '-';
         if ((i = lookup(v + desc, sort_names, 3)) < 0) {
-            field_error_add(e, "sort", "must be created, title or updated, optionally with a leading -");
+            field_error_add(e, "sort",
+                            "must be created, title or updated, optionally with a leading -");
         } else {
             q->sort = (enum list_sort)i;
             q->descending = desc;
@@ -100,8 +101,9 @@ int list_query_parse(const char *qs, struct list_query *q, struct field_errors *
         size_t n = strcspn(qs, "&");
         const char *eq = memchr(qs, '=', n);
         size_t klen = eq ? (size_t)(eq - qs) : n;
-        char key[16], value[64];
+        char key[16];
         if (decode(qs, klen, key, sizeof key) == 0) {
+            char value[64];
             const char *v = eq ? eq + 1 : qs + n;
             if (decode(v, (size_t)(qs + n - v), value, sizeof value) < 0)
                 strcpy(value, "?"); /* unreadable: invalid for every parameter */

@@ -29,7 +29,8 @@ static int inherited_socket(void)
 {
     const char *pid = getenv("LISTEN_PID");
     const char *fds = getenv("LISTEN_FDS");
-    if (pid && fds && atol(pid) == (long)getpid() && atoi(fds) >= 1 && is_socket(3))
+    if (pid && fds && strtol(pid, NULL, 10) == (long)getpid() && strtol(fds, NULL, 10) >= 1 &&
+        is_socket(3))
         return 3;
     return is_socket(STDIN_FILENO) ? STDIN_FILENO : -1;
 }

@@ -40,11 +40,12 @@ static int listen_unix(const char *path, int backlog, unsigned mode)
 
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path) {
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path) {
         log_error("pool: socket path too long: %s", path);
         return -1;
     }
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, len + 1);
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path); /* left by a previous run */
     if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||

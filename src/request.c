@@ -34,12 +34,13 @@ static const char *param(struct request *r, const char *name)
 
 static void set_request_id(struct request *r)
 {
-    static unsigned long counter;
     const char *id = param(r, "REQUEST_ID");
-    if (id && strlen(id) < sizeof r->id && strspn(id, "0123456789abcdefABCDEF-") == strlen(id))
+    if (id && strlen(id) < sizeof r->id && strspn(id, "0123456789abcdefABCDEF-") == strlen(id)) {
         snprintf(r->id, sizeof r->id, "%s", id);
-    else
+    } else {
+        static unsigned long counter;
         snprintf(r->id, sizeof r->id, "%d-%lu", (int)getpid(), ++counter);
+    }
 }
 
 static void read_params(struct request *r)

@@ -30,8 +30,8 @@ enum method method_parse(const char *name)
     static const struct {
         const char *name;
         enum method m;
-    } methods[] = {{"GET", METHOD_GET},       {"HEAD", METHOD_HEAD},     {"POST", METHOD_POST},
-                   {"PUT", METHOD_PUT},       {"DELETE", METHOD_DELETE}, {"PATCH", METHOD_PATCH}};
+    } methods[] = {{"GET", METHOD_GET}, {"HEAD", METHOD_HEAD},     {"POST", METHOD_POST},
+                   {"PUT", METHOD_PUT}, {"DELETE", METHOD_DELETE}, {"PATCH", METHOD_PATCH}};
 
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (strcmp(name, methods[i].name) == 0)

@@ -46,8 +46,9 @@ static int string_field(json_object *doc, const char *name, size_t max_chars, in
     if (trim)
         utf8_trim(s, n);
     if (utf8_length(*s, *n) > max_chars) {
-        field_error_add(e, name, max_chars == TITLE_MAX ? "must be at most 200 characters"
-                                                        : "must be at most 1000 characters");
+        field_error_add(e, name,
+                        max_chars == TITLE_MAX ? "must be at most 200 characters"
+                                               : "must be at most 1000 characters");
         return -1;
     }
     return 1;

@@ -432,7 +432,7 @@ class Context:
         # keep a pipe open forever.
         with tempfile.TemporaryFile() as out:
             p = subprocess.run([self.stack_script, *args], env=self.stack_env, stdout=out,
-                               stderr=subprocess.STDOUT, timeout=timeout)
+                               stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
             out.seek(0)
             text = out.read().decode("utf-8", "replace")
         check(p.returncode == 0, f"scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")

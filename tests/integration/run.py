@@ -60,31 +60,41 @@ def discover(substring):
     return tests
 
 
-def run_tests(tests, ctx):
-    passed, failed, skipped = 0, [], []
+class Results:
+    def __init__(self):
+        self.passed, self.failed, self.skipped = 0, [], []
+
+    def summary(self):
+        if self.skipped:
+            print(f"{len(self.skipped)} skipped: {', '.join(self.skipped)}")
+        print(f"{self.passed} passed, {len(self.failed)} failed", flush=True)
+
+
+def run_tests(tests, ctx, results):
+    """Runs the tests, adding to results as it goes (an interrupted run
+    still reports what finished)."""
     for test in tests:
         name = test.__name__
         try:
             test(ctx)
         except Skip as e:
-            skipped.append(name)
+            results.skipped.append(name)
             print(f"skip {name}: {e}", flush=True)
             continue
         except Failure as e:
-            failed.append(name)
+            results.failed.append(name)
             print(f"FAIL {name}: {e}", flush=True)
             continue
         except Exception as e:  # a crash of the test is a failure too
-            failed.append(name)
+            results.failed.append(name)
             frames = traceback.extract_tb(e.__traceback__)
             in_tests = [f for f in frames if os.path.basename(f.filename).startswith("test_")]
             where = (in_tests or frames)[-1]
             print(f"FAIL {name}: {type(e).__name__}: {e} "
                   f"({os.path.basename(where.filename)}:{where.lineno})", flush=True)
             continue
-        passed += 1
+        results.passed += 1
         print(f"ok   {name}", flush=True)
-    return passed, failed, skipped
 
 
 def free_port():
@@ -98,8 +108,10 @@ def run_stack(command, env, timeout):
     through a file: daemons the script starts may hold a pipe open."""
     with tempfile.TemporaryFile() as out:
         try:
+            # Its own session: a Ctrl-C at the terminal interrupts only us,
+            # and we then stop the stack in order.
             status = subprocess.run([STACK, command], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    timeout=timeout).returncode
+                                    timeout=timeout, start_new_session=True).returncode
         except subprocess.TimeoutExpired:
             status = f"timeout after {timeout} s"
         except OSError as e:
@@ -116,19 +128,18 @@ def print_logs(stack_dir, lines=40):
         sys.stdout.write("".join(tail))
 
 
-def summary(passed, failed, skipped):
-    if skipped:
-        print(f"{len(skipped)} skipped: {', '.join(skipped)}")
-    print(f"{passed} passed, {len(failed)} failed", flush=True)
-
-
 def against_running(args, tests):
     secret = args.secret or os.environ.get("BETTER_AUTH_SECRET")
     if not secret:
         sys.exit("--base needs --secret (or BETTER_AUTH_SECRET in the environment)")
-    passed, failed, skipped = run_tests(tests, Context(args.base, secret, workers=args.workers))
-    summary(passed, failed, skipped)
-    return 1 if failed else 0
+    results = Results()
+    try:
+        run_tests(tests, Context(args.base, secret, workers=args.workers), results)
+    except KeyboardInterrupt:
+        results.failed.append("interrupted")
+        print("FAIL interrupted", flush=True)
+    results.summary()
+    return 1 if results.failed else 0
 
 
 def with_own_stack(tests):
@@ -138,33 +149,35 @@ def with_own_stack(tests):
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     env.update(STACK_DIR=stack_dir, PORT=str(port), WORKERS=str(WORKERS),
                BETTER_AUTH_SECRET=secrets.token_urlsafe(36), ENVIRONMENT="development")
-    passed, failed, skipped = 0, [], []
+    results = Results()
     try:
         started = time.monotonic()
         status, output = run_stack("up", env, timeout=300)
         if status != 0:
-            failed.append("stack-up")
+            results.failed.append("stack-up")
             print(f"FAIL stack-up: scripts/stack up exited {status}\n{output[-3000:]}", flush=True)
         else:
             print(f"stack up on 127.0.0.1:{port} in {time.monotonic() - started:.1f} s ({stack_dir})", flush=True)
             ctx = Context(f"http://127.0.0.1:{port}", env["BETTER_AUTH_SECRET"], stack_env=env,
                           stack_script=STACK, workers=WORKERS)
-            passed, failed, skipped = run_tests(tests, ctx)
+            run_tests(tests, ctx, results)
     except KeyboardInterrupt:
-        failed.append("interrupted")
+        results.failed.append("interrupted")
         print("FAIL interrupted", flush=True)
     finally:
-        status, output = run_stack("down", {**env}, timeout=120)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the clean-up
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        status, output = run_stack("down", env, timeout=120)
         if status != 0:
-            failed.append("stack-down")
+            results.failed.append("stack-down")
             print(f"FAIL stack-down: scripts/stack down exited {status}\n{output[-2000:]}", flush=True)
-        if failed:
+        if results.failed:
             print(f"stack directory kept: {stack_dir}")
             print_logs(stack_dir)
         else:
             shutil.rmtree(stack_dir, ignore_errors=True)
-        summary(passed, failed, skipped)
-    return 1 if failed else 0
+        results.summary()
+    return 1 if results.failed else 0
 
 
 def interrupt(signum, frame):

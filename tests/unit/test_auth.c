@@ -28,8 +28,8 @@ static enum auth_status verify_with(const struct auth_keys *keys, const char *to
     return auth_verify(keys, header, NOW, &s);
 }
 
-static const struct auth_keys keys = {JWT_ALG_HS256, (const unsigned char *)secret,
-                                      sizeof secret - 1, NULL, NULL, 60};
+static const struct auth_keys keys = {
+    JWT_ALG_HS256, (const unsigned char *)secret, sizeof secret - 1, NULL, NULL, 60};
 
 static void expect_claims(const char *claims, enum auth_status want)
 {
@@ -120,12 +120,20 @@ static void test_issuer_audience(void)
         const char *claims;
         enum auth_status want;
     } cases[] = {
-        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":\"https://app.example\"}", AUTH_OK},
-        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":[\"x\",\"https://app.example\"]}", AUTH_OK},
-        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://evil.example\",\"aud\":\"https://app.example\"}", AUTH_WRONG_ISSUER},
+        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":\"https://"
+         "app.example\"}",
+         AUTH_OK},
+        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://"
+         "app.example\",\"aud\":[\"x\",\"https://app.example\"]}",
+         AUTH_OK},
+        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://evil.example\",\"aud\":\"https://"
+         "app.example\"}",
+         AUTH_WRONG_ISSUER},
         {"{\"sub\":\"a\",\"exp\":1800000100,\"aud\":\"https://app.example\"}", AUTH_WRONG_ISSUER},
-        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":\"other\"}", AUTH_WRONG_AUDIENCE},
-        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":[\"other\"]}", AUTH_WRONG_AUDIENCE},
+        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":\"other\"}",
+         AUTH_WRONG_AUDIENCE},
+        {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\",\"aud\":[\"other\"]}",
+         AUTH_WRONG_AUDIENCE},
         {"{\"sub\":\"a\",\"exp\":1800000100,\"iss\":\"https://app.example\"}", AUTH_WRONG_AUDIENCE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

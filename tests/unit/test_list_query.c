@@ -41,12 +41,15 @@ static void test_invalid(void)
         const char *qs;
         const char *field;
     } cases[] = {
-        {"status=done", "status"},     {"status=", "status"},      {"status=ALL", "status"},
-        {"sort=name", "sort"},         {"sort=-", "sort"},         {"sort=--created", "sort"},
-        {"limit=0", "limit"},          {"limit=1001", "limit"},    {"limit=", "limit"},
-        {"limit=-1", "limit"},         {"limit=+1", "limit"},      {"limit=1.5", "limit"},
-        {"limit", "limit"},            {"offset=-1", "offset"},    {"offset=x", "offset"},
-        {"offset=9223372036854775808", "offset"}, {"limit=%zz", "limit"}, {"status=all%00", "status"},
+        {"status=done", "status"}, {"status=", "status"},
+        {"status=ALL", "status"},  {"sort=name", "sort"},
+        {"sort=-", "sort"},        {"sort=--created", "sort"},
+        {"limit=0", "limit"},      {"limit=1001", "limit"},
+        {"limit=", "limit"},       {"limit=-1", "limit"},
+        {"limit=+1", "limit"},     {"limit=1.5", "limit"},
+        {"limit", "limit"},        {"offset=-1", "offset"},
+        {"offset=x", "offset"},    {"offset=9223372036854775808", "offset"},
+        {"limit=%zz", "limit"},    {"status=all%00", "status"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct list_query q;

@@ -112,8 +112,7 @@ static void test_task_id(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t v = 0;
         int rc = router_task_id(cases[i].s, strlen(cases[i].s), &v);
-        CHECK((rc == 0) == cases[i].ok && (!cases[i].ok || v == cases[i].v), "id '%s'",
-              cases[i].s);
+        CHECK((rc == 0) == cases[i].ok && (!cases[i].ok || v == cases[i].v), "id '%s'", cases[i].s);
     }
 }
 
