@@ -70,7 +70,8 @@ static int numeric_claim(json_object *claims, const char *name, double *value)
     return 1;
 }
 
-static enum auth_status check_times(const struct auth_keys *keys, json_object *claims, time_t now)
+static enum auth_status check_times(const struct auth_keys *keys, json_object *claims, time_t now,
+                                    double *expires)
 {
     double exp, nbf, iat;
     double t = (double)now, leeway = (double)keys->leeway;
@@ -82,6 +83,7 @@ static enum auth_status check_times(const struct auth_keys *keys, json_object *c
         return AUTH_BAD_CLAIMS;
     if (t >= exp + leeway)
         return AUTH_EXPIRED;
+    *expires = exp;
     if ((has_nbf && nbf > t + leeway) || (has_iat && iat > t + leeway))
         return AUTH_NOT_YET_VALID;
     return AUTH_OK;
@@ -138,7 +140,7 @@ static enum auth_status check_claims(const struct auth_keys *keys, jwt_t *jwt, t
     free(text);
     enum auth_status st = AUTH_BAD_CLAIMS;
     if (json_object_is_type(claims, json_type_object)) {
-        st = check_times(keys, claims, now);
+        st = check_times(keys, claims, now, &subject->expires);
         if (st == AUTH_OK)
             st = check_issuer_audience(keys, claims);
         if (st == AUTH_OK)

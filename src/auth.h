@@ -49,6 +49,7 @@ enum auth_status {
 struct auth_subject {
     char id[USER_ID_MAX + 1];
     size_t len;
+    double expires; /* the exp claim, for token_cache */
 };
 
 /* header may be NULL (no Authorization header). */

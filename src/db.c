@@ -3,6 +3,7 @@
  */
 #include "db.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,7 @@
 
 #include "log.h"
 
-#define TASK_COLUMNS                                                                \
-    "id, user_id, title, description, completed, "                                  \
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define TASK_COLUMNS "id, user_id, title, description, completed, created_at, updated_at"
 
 /* $2: NULL for every task, else the completed value to match. */
 #define LIST(order)                                                            \
@@ -61,14 +59,41 @@ enum stmt db_list_stmt(const struct list_query *q)
     return (enum stmt)(STMT_LIST + (int)q->sort * 2 + (q->descending ? 1 : 0));
 }
 
-long long db_integer(const PGresult *res, int row, int col)
+static int64_t int8_at(const PGresult *res, int row, int col)
 {
-    /* The server writes these digits; a parse failure cannot happen short
-     * of a protocol bug, and reads as 0. */
-    const char *text = col < 0 ? PQcmdTuples((PGresult *)res) : PQgetvalue(res, row, col);
+    const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+    uint64_t v = 0;
+    if (PQgetlength(res, row, col) != 8)
+        return 0; /* not a bigint: cannot happen with our statements */
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
+
+int64_t db_integer(const PGresult *res, int row, int col)
+{
+    if (col >= 0)
+        return int8_at(res, row, col);
+    /* PQcmdTuples takes a non-const result but only reads it */
+    const char *text = PQcmdTuples((PGresult *)res);
     char *end;
     long long v = strtoll(text, &end, 10);
     return end == text ? 0 : v;
+}
+
+void db_task(const PGresult *res, int row, struct task_row *t)
+{
+    t->id = int8_at(res, row, COL_ID);
+    t->user_id = PQgetvalue(res, row, COL_USER_ID);
+    t->user_id_len = (size_t)PQgetlength(res, row, COL_USER_ID);
+    t->title = PQgetvalue(res, row, COL_TITLE);
+    t->title_len = (size_t)PQgetlength(res, row, COL_TITLE);
+    t->description =
+        PQgetisnull(res, row, COL_DESCRIPTION) ? NULL : PQgetvalue(res, row, COL_DESCRIPTION);
+    t->description_len = (size_t)PQgetlength(res, row, COL_DESCRIPTION);
+    t->completed = PQgetvalue(res, row, COL_COMPLETED)[0] != 0;
+    t->created_at = int8_at(res, row, COL_CREATED_AT);
+    t->updated_at = int8_at(res, row, COL_UPDATED_AT);
 }
 
 static long long now_ms(void)
@@ -136,8 +161,8 @@ void db_init(struct db *db, const char *url, int use_prepared)
 static PGresult *run(struct db *db, enum stmt s, const char *const *params)
 {
     if (db->use_prepared)
-        return PQexecPrepared(db->conn, stmts[s].name, stmts[s].nparams, params, NULL, NULL, 0);
-    return PQexecParams(db->conn, stmts[s].sql, stmts[s].nparams, NULL, params, NULL, NULL, 0);
+        return PQexecPrepared(db->conn, stmts[s].name, stmts[s].nparams, params, NULL, NULL, 1);
+    return PQexecParams(db->conn, stmts[s].sql, stmts[s].nparams, NULL, params, NULL, NULL, 1);
 }
 
 /* SQLSTATE classes that mean the server, not the statement, is the problem. */
@@ -147,8 +172,25 @@ static int server_gone(const PGresult *res)
     return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
 }
 
+/* Between statements the server has nothing to say; if the socket is
+ * readable, it is saying goodbye (a restart, Neon suspending, a pooler's
+ * idle timeout). Reconnect now rather than send a write into a dead
+ * socket and answer 503 while the database is up. */
+static void drop_if_closed(struct db *db)
+{
+    if (db->conn == NULL)
+        return;
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+    if (p.fd >= 0 && poll(&p, 1, 0) == 0)
+        return;
+    log_warn("db: the server closed the idle connection, reconnecting");
+    db_close(db);
+    db->retry_at_ms = 0;
+}
+
 enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PGresult **res)
 {
+    drop_if_closed(db);
     for (int attempt = 0;; attempt++) {
         if (db->conn == NULL && connect_now(db) < 0)
             return DB_UNAVAILABLE;

@@ -8,6 +8,9 @@
 #ifndef DB_H
 #define DB_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <libpq-fe.h>
 
 #include "list_query.h"
@@ -54,7 +57,18 @@ void db_close(struct db *db);
  * which the caller clears with PQclear. */
 enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PGresult **res);
 enum stmt db_list_stmt(const struct list_query *q);
-/* An integer column of a result, or of PQcmdTuples when col is -1. */
-long long db_integer(const PGresult *res, int row, int col);
+/* One task of a result; strings point into the result. */
+struct task_row {
+    int64_t id;
+    const char *user_id, *title, *description; /* description NULL when null */
+    size_t user_id_len, title_len, description_len;
+    int completed;
+    int64_t created_at, updated_at; /* PostgreSQL microseconds, see timestamp.h */
+};
+
+/* Results come in binary: no text formatting on the server, no parsing here. */
+void db_task(const PGresult *res, int row, struct task_row *task);
+/* A bigint column (binary), or the row count of PQcmdTuples when col is -1. */
+int64_t db_integer(const PGresult *res, int row, int col);
 
 #endif

@@ -35,6 +35,10 @@ void app_init(struct app *app, const struct config *cfg)
     app->keys.issuer = cfg->issuer;
     app->keys.audience = cfg->audience;
     app->keys.leeway = cfg->leeway;
+    app->tokens = malloc(sizeof *app->tokens);
+    if (app->tokens == NULL)
+        log_fatal("out of memory");
+    token_cache_init(app->tokens);
     buf_init(&app->json);
     buf_init(&app->headers);
     db_init(&app->db, cfg->database_url, cfg->use_prepared);
@@ -43,6 +47,8 @@ void app_init(struct app *app, const struct config *cfg)
 void app_destroy(struct app *app)
 {
     db_close(&app->db);
+    token_cache_free(app->tokens);
+    free(app->tokens);
     buf_free(&app->json);
     buf_free(&app->headers);
 }
@@ -74,8 +80,10 @@ static void send_task(struct call *c, PGresult *res, int status, const char *hea
         task_not_found(c);
         return;
     }
+    struct task_row task;
+    db_task(res, 0, &task);
     buf_reset(&c->app->json);
-    task_json_append(&c->app->json, res, 0);
+    task_json_append(&c->app->json, &task);
     send_json(c, status, headers);
 }
 
@@ -90,11 +98,11 @@ static void handle_health(struct call *c)
     send_json(c, 200, NULL);
 }
 
-static void list_headers(struct call *c, const struct list_query *q, long long total, int rows)
+static void list_headers(struct call *c, const struct list_query *q, int64_t total, int rows)
 {
     struct buf *h = &c->app->headers;
     buf_reset(h);
-    buf_printf(h, "X-Total-Count: %lld\r\n", total);
+    buf_printf(h, "X-Total-Count: %" PRId64 "\r\n", total);
     if (q->offset + rows >= total || rows == 0)
         return;
     buf_puts(h, "Link: <");
@@ -105,7 +113,7 @@ static void list_headers(struct call *c, const struct list_query *q, long long t
 }
 
 /* The total when the page is empty: a page past the end still counts. */
-static enum db_status count_tasks(struct call *c, const char *const *params, long long *total)
+static enum db_status count_tasks(struct call *c, const char *const *params, int64_t *total)
 {
     PGresult *res;
     enum db_status st = db_exec(&c->app->db, STMT_COUNT, params, &res);
@@ -123,7 +131,7 @@ static void handle_list(struct call *c)
     struct field_errors errors;
     char limit[24], offset[24];
     PGresult *res;
-    long long total = 0;
+    int64_t total = 0;
 
     if (list_query_parse(c->r->query, &q, &errors) < 0) {
         problem_send(c->r, 400, "invalid query parameter", &errors, NULL);
@@ -144,9 +152,11 @@ static void handle_list(struct call *c)
     buf_reset(&c->app->json);
     buf_puts(&c->app->json, "[");
     for (int i = 0; i < rows; i++) {
+        struct task_row task;
+        db_task(res, i, &task);
         if (i)
             buf_puts(&c->app->json, ",");
-        task_json_append(&c->app->json, res, i);
+        task_json_append(&c->app->json, &task);
     }
     buf_puts(&c->app->json, "]");
     PQclear(res);
@@ -177,7 +187,7 @@ static void handle_create(struct call *c, const struct task_body *b)
     buf_reset(h);
     buf_puts(h, "Location: ");
     router_tasks_path(h, c->route.user_id, c->route.user_id_len);
-    buf_printf(h, "/%s\r\n", PQgetvalue(res, 0, COL_ID));
+    buf_printf(h, "/%" PRId64 "\r\n", db_integer(res, 0, COL_ID));
     send_task(c, res, 201, buf_cstr(h));
     PQclear(res);
 }
@@ -222,7 +232,8 @@ static void handle_by_id(struct call *c, enum stmt s)
 static int authorize(struct call *c)
 {
     struct auth_subject subject;
-    enum auth_status st = auth_verify(&c->app->keys, c->r->authorization, time(NULL), &subject);
+    enum auth_status st = token_cache_verify(c->app->tokens, &c->app->keys, c->r->authorization,
+                                             time(NULL), &subject);
 
     if (st != AUTH_OK) {
         log_warn("security id=%s route=%s event=token_rejected reason=\"%s\"", c->r->id,

@@ -12,11 +12,13 @@
 #include "config.h"
 #include "db.h"
 #include "request.h"
+#include "token_cache.h"
 
 /* What one worker keeps between requests. */
 struct app {
     const struct config *cfg;
     struct auth_keys keys;
+    struct token_cache *tokens;
     struct db db;
     struct buf json; /* response body, reused */
     struct buf headers;

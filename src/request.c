@@ -110,6 +110,11 @@ void request_end(struct request *r, const char *route)
     struct timespec now;
 
     drain_body(r);
+    /* With the input read to its end, libfcgi's graceful close (shutdown,
+     * then wait up to 2 s for nginx to close first) only keeps this worker
+     * idle; marking the request detached makes it a plain close(). */
+    if (!r->fcgx.keepConnection)
+        r->fcgx.detached = 1;
     FCGX_Finish_r(&r->fcgx);
     clock_gettime(CLOCK_MONOTONIC, &now);
     long us = (long)(now.tv_sec - r->started.tv_sec) * 1000000L +

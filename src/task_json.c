@@ -1,36 +1,36 @@
 /*
- * task_json: row -> {"id":..,"user_id":..,...}. See task_json.h.
- *
- * The database already gives every value in its JSON spelling (the id as
- * digits, the timestamps as RFC 3339 text), so this only quotes strings.
+ * task_json: task row -> {"id":..,"user_id":..,...}. See task_json.h.
  */
 #include "task_json.h"
 
-#include "db.h"
+#include <inttypes.h>
 
-static void string_value(struct buf *out, const PGresult *res, int row, int col)
+#include "timestamp.h"
+
+static void timestamp_value(struct buf *out, int64_t t)
 {
-    buf_json_string(out, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
+    char text[TIMESTAMP_TEXT_MAX];
+    int n = timestamp_format(t, text);
+    buf_append(out, "\"", 1);
+    buf_append(out, text, (size_t)n);
+    buf_append(out, "\"", 1);
 }
 
-void task_json_append(struct buf *out, const PGresult *res, int row)
+void task_json_append(struct buf *out, const struct task_row *t)
 {
-    buf_puts(out, "{\"id\":");
-    buf_puts(out, PQgetvalue(res, row, COL_ID));
-    buf_puts(out, ",\"user_id\":");
-    string_value(out, res, row, COL_USER_ID);
+    buf_printf(out, "{\"id\":%" PRId64 ",\"user_id\":", t->id);
+    buf_json_string(out, t->user_id, t->user_id_len);
     buf_puts(out, ",\"title\":");
-    string_value(out, res, row, COL_TITLE);
+    buf_json_string(out, t->title, t->title_len);
     buf_puts(out, ",\"description\":");
-    if (PQgetisnull(res, row, COL_DESCRIPTION))
-        buf_puts(out, "null");
+    if (t->description)
+        buf_json_string(out, t->description, t->description_len);
     else
-        string_value(out, res, row, COL_DESCRIPTION);
-    buf_puts(out, PQgetvalue(res, row, COL_COMPLETED)[0] == 't' ? ",\"completed\":true"
-                                                                : ",\"completed\":false");
-    buf_puts(out, ",\"created_at\":");
-    string_value(out, res, row, COL_CREATED_AT);
+        buf_puts(out, "null");
+    buf_puts(out, t->completed ? ",\"completed\":true,\"created_at\":"
+                               : ",\"completed\":false,\"created_at\":");
+    timestamp_value(out, t->created_at);
     buf_puts(out, ",\"updated_at\":");
-    string_value(out, res, row, COL_UPDATED_AT);
+    timestamp_value(out, t->updated_at);
     buf_puts(out, "}");
 }

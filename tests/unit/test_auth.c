@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../../src/auth.h"
+#include "../../src/token_cache.h"
 #include "unit.h"
 
 #define NOW 1800000000L
@@ -164,8 +165,41 @@ static void test_malformed(void)
     free(huge);
 }
 
+static void test_cache(void)
+{
+    struct token_cache *cache = malloc(sizeof *cache);
+    struct auth_subject s;
+    char header[1024], other[1024];
+    char *token = sign(JWT_ALG_HS256, secret, "{\"sub\":\"carol\",\"exp\":1800000100}");
+    char *bad = sign(JWT_ALG_HS256, "wrong-secret-wrong-secret-wrong-0123",
+                     "{\"sub\":\"carol\",\"exp\":1800000100}");
+    token_cache_init(cache);
+    snprintf(header, sizeof header, "Bearer %s", token);
+    snprintf(other, sizeof other, "Bearer %s", bad);
+
+    CHECK(token_cache_verify(cache, &keys, header, NOW, &s) == AUTH_OK && cache->misses == 1,
+          "first use verifies");
+    memset(&s, 0, sizeof s);
+    CHECK(token_cache_verify(cache, &keys, header, NOW + 30, &s) == AUTH_OK && cache->hits == 1 &&
+              s.len == 5 && memcmp(s.id, "carol", 5) == 0,
+          "second use is a hit with the same subject");
+    CHECK(token_cache_verify(cache, &keys, other, NOW, &s) == AUTH_BAD_SIGNATURE,
+          "a token with the same claims and another signature is verified, and refused");
+    CHECK(token_cache_verify(cache, &keys, other, NOW, &s) == AUTH_BAD_SIGNATURE,
+          "refusals are not remembered");
+    CHECK(token_cache_verify(cache, &keys, header, NOW + 100 + 60, &s) == AUTH_EXPIRED,
+          "a cached token expires with its exp");
+    CHECK(token_cache_verify(cache, &keys, header, NOW, &s) == AUTH_OK && cache->misses == 4,
+          "and is verified afresh afterwards");
+    token_cache_free(cache);
+    free(cache);
+    free(token);
+    free(bad);
+}
+
 int main(void)
 {
+    test_cache();
     test_claims();
     test_subject_value();
     test_signature_and_algorithm();

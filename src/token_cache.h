@@ -1,0 +1,38 @@
+/*
+ * token_cache: remembers, per worker, the tokens auth has already accepted,
+ * so that a session's every request does not pay for base64, two JSON
+ * parses and an HMAC again. It owns the cache and its one rule: an entry is
+ * used only for a byte-identical token, and only until the token's exp
+ * (plus leeway) passes. Only accepted tokens are cached; the keys and the
+ * claim rules are fixed for the life of the process, and nbf/iat can only
+ * become more true with time, so exp is the one claim left to re-check.
+ */
+#ifndef TOKEN_CACHE_H
+#define TOKEN_CACHE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "auth.h"
+
+#define TOKEN_CACHE_SLOTS 256
+
+struct token_cache_entry {
+    uint64_t hash;
+    char *token; /* owned; NULL when the slot is empty */
+    size_t token_len;
+    struct auth_subject subject;
+};
+
+struct token_cache {
+    struct token_cache_entry slots[TOKEN_CACHE_SLOTS];
+    unsigned long hits, misses;
+};
+
+void token_cache_init(struct token_cache *c);
+void token_cache_free(struct token_cache *c);
+/* auth_verify, answered from the cache when it can be. */
+enum auth_status token_cache_verify(struct token_cache *c, const struct auth_keys *keys,
+                                    const char *header, time_t now, struct auth_subject *subject);
+
+#endif
