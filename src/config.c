@@ -93,6 +93,23 @@ static int load_environment(struct config *c, char *err, size_t errlen)
     return -1;
 }
 
+/* Octal digits only, at most 0777: strtoul alone would take a sign and
+ * wrap large values into a mode nobody asked for. */
+static int load_socket_mode(struct config *c, char *err, size_t errlen)
+{
+    const char *mode = env("SOCKET_MODE");
+    c->socket_mode = 0660;
+    if (mode == NULL)
+        return 0;
+    if (strlen(mode) > 4 || strspn(mode, "01234567") != strlen(mode) ||
+        strtoul(mode, NULL, 8) > 0777) {
+        snprintf(err, errlen, "SOCKET_MODE must be an octal mode such as 0660");
+        return -1;
+    }
+    c->socket_mode = (unsigned)strtoul(mode, NULL, 8);
+    return 0;
+}
+
 static int load_server(struct config *c, char *err, size_t errlen)
 {
     long n;
@@ -109,13 +126,8 @@ static int load_server(struct config *c, char *err, size_t errlen)
     if (env_long("LISTEN_BACKLOG", 1024, 1, 65535, &n, err, errlen) < 0)
         return -1;
     c->backlog = (int)n;
-    const char *mode = env("SOCKET_MODE");
-    char *end = NULL;
-    c->socket_mode = mode ? (unsigned)strtoul(mode, &end, 8) : 0660;
-    if (mode && (*end || c->socket_mode > 0777)) {
-        snprintf(err, errlen, "SOCKET_MODE must be an octal mode such as 0660");
+    if (load_socket_mode(c, err, errlen) < 0)
         return -1;
-    }
     if (env_long("DB_PREPARE", 1, 0, 1, &n, err, errlen) < 0)
         return -1;
     c->use_prepared = (int)n;

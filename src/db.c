@@ -53,6 +53,7 @@ static const struct {
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define IDLE_CHECK_MS 1000
 
 enum stmt db_list_stmt(const struct list_query *q)
 {
@@ -175,10 +176,12 @@ static int server_gone(const PGresult *res)
 /* Between statements the server has nothing to say; if the socket is
  * readable, it is saying goodbye (a restart, Neon suspending, a pooler's
  * idle timeout). Reconnect now rather than send a write into a dead
- * socket and answer 503 while the database is up. */
+ * socket and answer 503 while the database is up. A connection used in
+ * the last second is not asked: a busy worker saves the system call, and
+ * a server lost in between fails the statement, handled below. */
 static void drop_if_closed(struct db *db)
 {
-    if (db->conn == NULL)
+    if (db->conn == NULL || now_ms() - db->used_at_ms < IDLE_CHECK_MS)
         return;
     struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
     if (p.fd >= 0 && poll(&p, 1, 0) == 0)
@@ -196,6 +199,7 @@ enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PG
             return DB_UNAVAILABLE;
         *res = run(db, s, params);
         ExecStatusType st = PQresultStatus(*res);
+        db->used_at_ms = now_ms();
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
             return DB_OK;
         int gone = PQstatus(db->conn) != CONNECTION_OK || server_gone(*res);

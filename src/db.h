@@ -48,6 +48,7 @@ struct db {
     int use_prepared; /* 0: unnamed statements (PgBouncer < 1.21 in transaction mode) */
     long backoff_ms;  /* wait before the next connection attempt */
     long long retry_at_ms;
+    long long used_at_ms; /* end of the last statement */
 };
 
 /* Connects once; a failure here is not fatal, db_exec retries. */

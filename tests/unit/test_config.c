@@ -1,0 +1,190 @@
+/* Unit tests of config: the environment -> struct config, and its refusals.
+ * Each case starts from a valid environment (DATABASE_URL and a secret, every
+ * other setting unset), changes a few variables, and calls config_load. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/config.h"
+#include "../../src/log.h"
+#include "unit.h"
+
+#define SECRET "unit-secret-of-forty-bytes-0123456789ab"
+#define SECRET_31 "abcdefghijklmnopqrstuvwxyz01234"
+#define SECRET_32 "abcdefghijklmnopqrstuvwxyz012345"
+
+/* Everything config_load reads, cleared before each case. */
+static const char *const settings[] = {
+    "DATABASE_URL", "BETTER_AUTH_SECRET", "ENVIRONMENT", "JWT_ALGORITHM", "JWT_ISSUER",
+    "JWT_AUDIENCE", "JWT_LEEWAY",         "LISTEN",      "WORKERS",       "LISTEN_BACKLOG",
+    "SOCKET_MODE",  "DB_PREPARE",         "RETRY_AFTER", "LOG_LEVEL",
+};
+
+struct setting {
+    const char *name;
+    const char *value; /* NULL: unset */
+};
+
+struct config_case {
+    const char *what;
+    struct setting env[3];
+    const char *error; /* NULL: config_load succeeds; else a part of its message */
+    void (*verify)(const struct config *c);
+};
+
+static void defaults(const struct config *c)
+{
+    CHECK(strcmp(c->database_url, "host=/tmp dbname=todo") == 0, "database_url %s",
+          c->database_url);
+    CHECK(c->secret_len == strlen(SECRET) && memcmp(c->secret, SECRET, c->secret_len) == 0,
+          "secret of %zu bytes", c->secret_len);
+    CHECK(c->listen == NULL, "listen %s", c->listen);
+    CHECK(c->workers == 0, "workers %d", c->workers);
+    CHECK(c->backlog == 1024, "backlog %d", c->backlog);
+    CHECK(c->socket_mode == 0660, "socket_mode %o", c->socket_mode);
+    CHECK(c->use_prepared == 1, "use_prepared %d", c->use_prepared);
+    CHECK(c->retry_after == 5, "retry_after %d", c->retry_after);
+    CHECK(c->production == 0, "production %d", c->production);
+    CHECK(c->log_level == LOG_INFO, "log_level %d", c->log_level);
+    CHECK(c->jwt_alg == JWT_ALG_HS256, "jwt_alg %d", (int)c->jwt_alg);
+    CHECK(c->issuer == NULL && c->audience == NULL, "issuer or audience set");
+    CHECK(c->leeway == 60, "leeway %ld", c->leeway);
+}
+
+static void production_32(const struct config *c)
+{
+    CHECK(c->production == 1, "production %d", c->production);
+    CHECK(c->secret_len == 32, "secret_len %zu", c->secret_len);
+}
+
+static void hs384(const struct config *c)
+{
+    CHECK(c->jwt_alg == JWT_ALG_HS384, "jwt_alg %d", (int)c->jwt_alg);
+}
+
+static void leeway_0(const struct config *c)
+{
+    CHECK(c->leeway == 0, "leeway %ld", c->leeway);
+}
+
+static void workers_4(const struct config *c)
+{
+    CHECK(c->workers == 4, "workers %d", c->workers);
+}
+
+static void log_debug_level(const struct config *c)
+{
+    CHECK(c->log_level == LOG_DEBUG, "log_level %d", c->log_level);
+}
+
+static void socket_0666(const struct config *c)
+{
+    CHECK(c->socket_mode == 0666, "socket_mode %o", c->socket_mode);
+}
+
+static void unprepared(const struct config *c)
+{
+    CHECK(c->use_prepared == 0, "use_prepared %d", c->use_prepared);
+}
+
+static void issuer_audience(const struct config *c)
+{
+    CHECK(c->issuer && strcmp(c->issuer, "https://auth.example") == 0, "issuer %s", c->issuer);
+    CHECK(c->audience && strcmp(c->audience, "todo") == 0, "audience %s", c->audience);
+}
+
+static const struct config_case cases[] = {
+    {"valid minimum: the defaults", {{NULL, NULL}}, NULL, defaults},
+    {"empty settings count as unset",
+     {{"LOG_LEVEL", ""}, {"WORKERS", ""}, {"JWT_LEEWAY", ""}},
+     NULL,
+     defaults},
+    {"no DATABASE_URL", {{"DATABASE_URL", NULL}}, "DATABASE_URL", NULL},
+    {"empty DATABASE_URL", {{"DATABASE_URL", ""}}, "DATABASE_URL", NULL},
+    {"no BETTER_AUTH_SECRET", {{"BETTER_AUTH_SECRET", NULL}}, "BETTER_AUTH_SECRET", NULL},
+    {"production, 31-byte secret",
+     {{"ENVIRONMENT", "production"}, {"BETTER_AUTH_SECRET", SECRET_31}},
+     "BETTER_AUTH_SECRET",
+     NULL},
+    {"production, 32-byte secret",
+     {{"ENVIRONMENT", "production"}, {"BETTER_AUTH_SECRET", SECRET_32}},
+     NULL,
+     production_32},
+    {"development, 31-byte secret",
+     {{"ENVIRONMENT", "development"}, {"BETTER_AUTH_SECRET", SECRET_31}},
+     NULL,
+     NULL},
+    {"ENVIRONMENT staging", {{"ENVIRONMENT", "staging"}}, "ENVIRONMENT", NULL},
+    {"JWT_ALGORITHM HS384", {{"JWT_ALGORITHM", "HS384"}}, NULL, hs384},
+    {"JWT_ALGORITHM RS256", {{"JWT_ALGORITHM", "RS256"}}, "JWT_ALGORITHM", NULL},
+    {"JWT_ALGORITHM none", {{"JWT_ALGORITHM", "none"}}, "JWT_ALGORITHM", NULL},
+    {"JWT_ISSUER and JWT_AUDIENCE",
+     {{"JWT_ISSUER", "https://auth.example"}, {"JWT_AUDIENCE", "todo"}},
+     NULL,
+     issuer_audience},
+    {"JWT_LEEWAY 0", {{"JWT_LEEWAY", "0"}}, NULL, leeway_0},
+    {"JWT_LEEWAY abc", {{"JWT_LEEWAY", "abc"}}, "JWT_LEEWAY", NULL},
+    {"JWT_LEEWAY -1", {{"JWT_LEEWAY", "-1"}}, "JWT_LEEWAY", NULL},
+    {"JWT_LEEWAY 60s", {{"JWT_LEEWAY", "60s"}}, "JWT_LEEWAY", NULL},
+    {"WORKERS 0", {{"WORKERS", "0"}}, "WORKERS", NULL},
+    {"WORKERS 4", {{"WORKERS", "4"}}, NULL, workers_4},
+    {"LOG_LEVEL verbose", {{"LOG_LEVEL", "verbose"}}, "LOG_LEVEL", NULL},
+    {"LOG_LEVEL debug", {{"LOG_LEVEL", "debug"}}, NULL, log_debug_level},
+    {"SOCKET_MODE 0666", {{"SOCKET_MODE", "0666"}}, NULL, socket_0666},
+    {"SOCKET_MODE 999", {{"SOCKET_MODE", "999"}}, "SOCKET_MODE", NULL},
+    {"SOCKET_MODE 1777", {{"SOCKET_MODE", "1777"}}, "SOCKET_MODE", NULL},
+    {"SOCKET_MODE wrapping", {{"SOCKET_MODE", "40000000666"}}, "SOCKET_MODE", NULL},
+    {"SOCKET_MODE signed", {{"SOCKET_MODE", "-0"}}, "SOCKET_MODE", NULL},
+    {"DB_PREPARE 0", {{"DB_PREPARE", "0"}}, NULL, unprepared},
+    {"DB_PREPARE 2", {{"DB_PREPARE", "2"}}, "DB_PREPARE", NULL},
+    {"RETRY_AFTER 0", {{"RETRY_AFTER", "0"}}, "RETRY_AFTER", NULL},
+    {"LISTEN_BACKLOG 70000", {{"LISTEN_BACKLOG", "70000"}}, "LISTEN_BACKLOG", NULL},
+};
+
+static void set(const char *name, const char *value)
+{
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+}
+
+static void run(const struct config_case *t)
+{
+    struct config c;
+    char err[256];
+    const char *secret;
+
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        unsetenv(settings[i]);
+    set("DATABASE_URL", "host=/tmp dbname=todo");
+    set("BETTER_AUTH_SECRET", SECRET);
+    for (size_t i = 0; i < sizeof t->env / sizeof t->env[0] && t->env[i].name; i++)
+        set(t->env[i].name, t->env[i].value);
+    secret = getenv("BETTER_AUTH_SECRET");
+
+    memset(err, 0, sizeof err);
+    int rc = config_load(&c, err, sizeof err);
+    if (t->error == NULL) {
+        CHECK(rc == 0, "%s: refused: %s", t->what, err);
+        if (rc == 0 && t->verify)
+            t->verify(&c);
+        return;
+    }
+    CHECK(rc == -1, "%s: accepted, expected a message naming %s", t->what, t->error);
+    CHECK(strstr(err, t->error) != NULL, "%s: message \"%s\" does not name %s", t->what, err,
+          t->error);
+    if (secret && *secret) {
+        char head[9];
+        snprintf(head, sizeof head, "%s", secret);
+        CHECK(strstr(err, secret) == NULL && strstr(err, head) == NULL,
+              "%s: message contains the secret", t->what);
+    }
+}
+
+int main(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run(&cases[i]);
+    return unit_report("test_config");
+}
