@@ -8,6 +8,10 @@
 #include <strings.h>
 
 #include <json-c/json.h>
+#include <jwt.h>
+
+#include "base64url.h"
+#include "json_check.h"
 
 static const char *const reasons[] = {
     [AUTH_OK] = "ok",
@@ -15,6 +19,7 @@ static const char *const reasons[] = {
     [AUTH_MALFORMED] = "malformed token",
     [AUTH_BAD_SIGNATURE] = "bad signature",
     [AUTH_WRONG_ALGORITHM] = "algorithm not accepted",
+    [AUTH_UNKNOWN_KEY] = "unknown signing key",
     [AUTH_BAD_CLAIMS] = "malformed claims",
     [AUTH_EXPIRED] = "token expired",
     [AUTH_NOT_YET_VALID] = "token not yet valid",
@@ -130,23 +135,87 @@ static enum auth_status check_subject(json_object *claims, struct auth_subject *
     return AUTH_OK;
 }
 
-static enum auth_status check_claims(const struct auth_keys *keys, jwt_t *jwt, time_t now,
+/* Decodes one base64url segment holding a JSON object. */
+static json_object *json_segment(const char *s, size_t n)
+{
+    unsigned char text[AUTH_TOKEN_MAX];
+    long len = base64url_decode(s, n, text, sizeof text - 1);
+    if (len < 0 || json_check((const char *)text, (size_t)len) < 0)
+        return NULL;
+    text[len] = '\0';
+    json_object *o = json_tokener_parse((const char *)text);
+    if (!json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+static enum auth_status check_claims(const struct auth_keys *keys, json_object *claims, time_t now,
                                      struct auth_subject *subject)
 {
-    char *text = jwt_get_grants_json(jwt, NULL);
-    if (text == NULL)
-        return AUTH_BAD_CLAIMS;
-    json_object *claims = json_tokener_parse(text);
-    free(text);
-    enum auth_status st = AUTH_BAD_CLAIMS;
-    if (json_object_is_type(claims, json_type_object)) {
-        st = check_times(keys, claims, now, &subject->expires);
-        if (st == AUTH_OK)
-            st = check_issuer_audience(keys, claims);
-        if (st == AUTH_OK)
-            st = check_subject(claims, subject);
-    }
-    json_object_put(claims);
+    enum auth_status st = check_times(keys, claims, now, &subject->expires);
+    if (st == AUTH_OK)
+        st = check_issuer_audience(keys, claims);
+    if (st == AUTH_OK)
+        st = check_subject(claims, subject);
+    return st;
+}
+
+static const jwt_alg_t libjwt_algs[] = {
+    [JWS_HS256] = JWT_ALG_HS256, [JWS_HS384] = JWT_ALG_HS384, [JWS_HS512] = JWT_ALG_HS512};
+
+static enum auth_status verify_hmac(const struct auth_keys *keys, enum jws_alg alg,
+                                    const char *token)
+{
+    jwt_t *jwt = NULL;
+    if (keys->secret_len == 0 || alg != keys->hmac_alg)
+        return AUTH_WRONG_ALGORITHM;
+    if (jwt_decode(&jwt, token, keys->secret, (int)keys->secret_len) != 0 || jwt == NULL)
+        return AUTH_BAD_SIGNATURE;
+    enum auth_status st = jwt_get_alg(jwt) == libjwt_algs[alg] ? AUTH_OK : AUTH_WRONG_ALGORITHM;
+    jwt_free(jwt);
+    return st;
+}
+
+static enum auth_status verify_jwks(const struct auth_keys *keys, enum jws_alg alg, const char *kid,
+                                    const char *token, const char *sig)
+{
+    unsigned char raw[1024];
+    if (keys->jwks == NULL || keys->jwks->count == 0 || !(keys->jwks_algs & (1u << alg)))
+        return AUTH_WRONG_ALGORITHM;
+    const struct jwk *key = jwks_find(keys->jwks, kid);
+    if (key == NULL)
+        return AUTH_UNKNOWN_KEY;
+    if (key->alg != alg)
+        return AUTH_WRONG_ALGORITHM;
+    long n = base64url_decode(sig, strlen(sig), raw, sizeof raw);
+    if (n <= 0)
+        return AUTH_BAD_SIGNATURE;
+    if (!jws_verify(key, (const unsigned char *)token, (size_t)(sig - 1 - token), raw, (size_t)n))
+        return AUTH_BAD_SIGNATURE;
+    return AUTH_OK;
+}
+
+/* The header's alg and kid, then the signature by the path they choose. */
+static enum auth_status verify_signature(const struct auth_keys *keys, const char *token,
+                                         const char *payload, const char *sig)
+{
+    json_object *header = json_segment(token, (size_t)(payload - 1 - token)), *v;
+    if (header == NULL)
+        return AUTH_MALFORMED;
+    enum jws_alg alg = JWS_UNKNOWN;
+    const char *kid = NULL;
+    if (json_object_object_get_ex(header, "alg", &v) && json_object_is_type(v, json_type_string))
+        alg = jws_alg_parse(json_object_get_string(v));
+    if (json_object_object_get_ex(header, "kid", &v))
+        kid = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    enum auth_status st = AUTH_WRONG_ALGORITHM;
+    if (jws_alg_is_hmac(alg))
+        st = verify_hmac(keys, alg, token);
+    else if (alg != JWS_UNKNOWN && alg != JWS_NONE)
+        st = verify_jwks(keys, alg, kid, token, sig);
+    json_object_put(header);
     return st;
 }
 
@@ -154,19 +223,16 @@ enum auth_status auth_verify(const struct auth_keys *keys, const char *header, t
                              struct auth_subject *subject)
 {
     const char *token;
-    jwt_t *jwt = NULL;
-
     enum auth_status st = bearer_token(header, &token);
     if (st != AUTH_OK)
         return st;
-    if (keys->secret_len == 0)
-        return AUTH_BAD_SIGNATURE; /* libjwt would skip the check */
-    if (jwt_decode(&jwt, token, keys->secret, (int)keys->secret_len) != 0 || jwt == NULL)
-        return AUTH_BAD_SIGNATURE;
-    if (jwt_get_alg(jwt) != keys->alg)
-        st = AUTH_WRONG_ALGORITHM;
-    else
-        st = check_claims(keys, jwt, now, subject);
-    jwt_free(jwt);
+    const char *payload = strchr(token, '.') + 1;
+    const char *sig = strchr(payload, '.') + 1;
+    st = verify_signature(keys, token, payload, sig);
+    if (st != AUTH_OK)
+        return st;
+    json_object *claims = json_segment(payload, (size_t)(sig - 1 - payload));
+    st = claims ? check_claims(keys, claims, now, subject) : AUTH_BAD_CLAIMS;
+    json_object_put(claims);
     return st;
 }

@@ -5,10 +5,14 @@
  * aud and sub. It knows nothing of HTTP framing or SQL; the clock is passed
  * in, so that tests can pin it.
  *
- * Debian's libjwt 1.10 checks the signature and nothing else (and with an
- * empty key it accepts any token, alg "none" included), so the key is always
- * passed, the decoded algorithm is compared with the configured one, and
- * every claim is checked here.
+ * The token's header and payload are decoded here, once. The header's alg
+ * chooses the path, and only a path the configuration opened: an HMAC
+ * algorithm goes to libjwt with the shared secret (Debian's libjwt 1.10
+ * checks the signature and nothing else, and with an empty key accepts any
+ * token, so the key is always passed and its decoded algorithm compared
+ * again); an asymmetric one goes to the JWKS key its kid names, whose own
+ * algorithm it must be. A secret is never tried as a public key nor a public
+ * key as a secret. Every claim is checked here.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -16,19 +20,20 @@
 #include <stddef.h>
 #include <time.h>
 
-#include <jwt.h>
-
+#include "jwks.h"
 #include "router.h"
 
 /* Longest Authorization header value read; longer is refused unread. */
 #define AUTH_TOKEN_MAX 8192
 
 struct auth_keys {
-    jwt_alg_t alg;
+    enum jws_alg hmac_alg; /* the one HMAC algorithm accepted */
     const unsigned char *secret;
-    size_t secret_len;
-    const char *issuer;   /* NULL: iss not checked */
-    const char *audience; /* NULL: aud not checked */
+    size_t secret_len;       /* 0: no shared secret, HMAC tokens refused */
+    const struct jwks *jwks; /* NULL or empty: asymmetric tokens refused */
+    unsigned jwks_algs;      /* allowed asymmetric algorithms, 1 << enum jws_alg */
+    const char *issuer;      /* NULL: iss not checked */
+    const char *audience;    /* NULL: aud not checked */
     long leeway;
 };
 
@@ -38,6 +43,7 @@ enum auth_status {
     AUTH_MALFORMED,
     AUTH_BAD_SIGNATURE,
     AUTH_WRONG_ALGORITHM,
+    AUTH_UNKNOWN_KEY, /* a kid not in the key set: worth refreshing the set */
     AUTH_BAD_CLAIMS,
     AUTH_EXPIRED,
     AUTH_NOT_YET_VALID,

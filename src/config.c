@@ -38,28 +38,36 @@ static int env_long(const char *name, long def, long min, long max, long *out, c
     return 0;
 }
 
-static int parse_alg(const char *v, jwt_alg_t *alg)
+/* JWKS_ALGORITHMS: a comma or space separated list of asymmetric ones. */
+static int parse_jwks_algs(const char *list, unsigned *out)
 {
-    static const struct {
-        const char *name;
-        jwt_alg_t alg;
-    } algs[] = {{"HS256", JWT_ALG_HS256}, {"HS384", JWT_ALG_HS384}, {"HS512", JWT_ALG_HS512}};
-
-    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-        if (strcmp(v, algs[i].name) == 0) {
-            *alg = algs[i].alg;
-            return 0;
-        }
-    return -1;
+    char copy[256];
+    size_t n = strlen(list);
+    if (n >= sizeof copy)
+        return -1;
+    memcpy(copy, list, n + 1);
+    *out = 0;
+    for (char *save = NULL, *name = strtok_r(copy, ", ", &save); name;
+         name = strtok_r(NULL, ", ", &save)) {
+        enum jws_alg alg = jws_alg_parse(name);
+        if (alg == JWS_UNKNOWN || alg == JWS_NONE || jws_alg_is_hmac(alg))
+            return -1;
+        *out |= 1u << alg;
+    }
+    return *out ? 0 : -1;
 }
 
-static int load_tokens(struct config *c, char *err, size_t errlen)
+static int load_secret(struct config *c, char *err, size_t errlen)
 {
     const char *secret = env("BETTER_AUTH_SECRET");
-    if (secret == NULL) {
-        snprintf(err, errlen, "no key source: set BETTER_AUTH_SECRET");
+    const char *alg = env("JWT_ALGORITHM");
+    c->jwt_alg = alg ? jws_alg_parse(alg) : JWS_HS256;
+    if (!jws_alg_is_hmac(c->jwt_alg)) {
+        snprintf(err, errlen, "JWT_ALGORITHM must be HS256, HS384 or HS512");
         return -1;
     }
+    if (secret == NULL)
+        return 0;
     c->secret = (const unsigned char *)secret;
     c->secret_len = strlen(secret);
     if (c->production && c->secret_len < MIN_PRODUCTION_SECRET) {
@@ -67,10 +75,25 @@ static int load_tokens(struct config *c, char *err, size_t errlen)
                  MIN_PRODUCTION_SECRET);
         return -1;
     }
-    const char *alg = env("JWT_ALGORITHM");
-    c->jwt_alg = JWT_ALG_HS256;
-    if (alg && parse_alg(alg, &c->jwt_alg) < 0) {
-        snprintf(err, errlen, "JWT_ALGORITHM must be HS256, HS384 or HS512");
+    return 0;
+}
+
+static int load_tokens(struct config *c, char *err, size_t errlen)
+{
+    if (load_secret(c, err, errlen) < 0)
+        return -1;
+    c->jwks_file = env("JWKS_FILE");
+    c->jwks_url = env("JWKS_URL");
+    if (c->secret == NULL && c->jwks_file == NULL && c->jwks_url == NULL) {
+        snprintf(err, errlen,
+                 "no key source: set BETTER_AUTH_SECRET, JWKS_FILE or JWKS_URL (or several)");
+        return -1;
+    }
+    const char *algs = env("JWKS_ALGORITHMS");
+    if (parse_jwks_algs(algs ? algs : "EdDSA,ES256,RS256", &c->jwks_algs) < 0) {
+        snprintf(err, errlen,
+                 "JWKS_ALGORITHMS must list some of EdDSA, ES256, ES384, RS256, "
+                 "RS384, RS512");
         return -1;
     }
     c->issuer = env("JWT_ISSUER");

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include <jwt.h>
+#include "jwks.h"
 
 struct config {
     const char *database_url; /* libpq connection string or URI */
@@ -22,12 +22,15 @@ struct config {
     int production;
     int log_level;
 
-    jwt_alg_t jwt_alg; /* the one algorithm accepted for HMAC tokens */
-    const unsigned char *secret;
+    enum jws_alg jwt_alg;        /* the one algorithm accepted for HMAC tokens */
+    const unsigned char *secret; /* NULL: no shared secret */
     size_t secret_len;
-    const char *issuer;   /* NULL: not checked */
-    const char *audience; /* NULL: not checked */
-    long leeway;          /* seconds */
+    const char *jwks_file; /* NULL: none */
+    const char *jwks_url;  /* NULL: none */
+    unsigned jwks_algs;    /* allowed JWKS algorithms, 1 << enum jws_alg */
+    const char *issuer;    /* NULL: not checked */
+    const char *audience;  /* NULL: not checked */
+    long leeway;           /* seconds */
 };
 
 /* Fills c from the environment. On a bad setting returns -1 with a message

@@ -26,10 +26,13 @@ struct call {
     char id[24]; /* the task id in canonical digits (no leading zeros) */
 };
 
-void app_init(struct app *app, const struct config *cfg)
+void app_init(struct app *app, const struct config *cfg, struct key_source *keys)
 {
     app->cfg = cfg;
-    app->keys.alg = cfg->jwt_alg;
+    app->key_source = keys;
+    app->keys.jwks = &keys->keys;
+    app->keys.jwks_algs = cfg->jwks_algs;
+    app->keys.hmac_alg = cfg->jwt_alg;
     app->keys.secret = cfg->secret;
     app->keys.secret_len = cfg->secret_len;
     app->keys.issuer = cfg->issuer;
@@ -232,8 +235,14 @@ static void handle_by_id(struct call *c, enum stmt s)
 static int authorize(struct call *c)
 {
     struct auth_subject subject;
-    enum auth_status st = token_cache_verify(c->app->tokens, &c->app->keys, c->r->authorization,
-                                             time(NULL), &subject);
+    struct app *app = c->app;
+    time_t now = time(NULL);
+    enum auth_status st =
+        token_cache_verify(app->tokens, &app->keys, c->r->authorization, now, &subject);
+
+    /* A kid we do not know may be a key the frontend rotated in. */
+    if (st == AUTH_UNKNOWN_KEY && key_source_refresh(app->key_source, now))
+        st = token_cache_verify(app->tokens, &app->keys, c->r->authorization, now, &subject);
 
     if (st != AUTH_OK) {
         log_warn("security id=%s route=%s event=token_rejected reason=\"%s\"", c->r->id,

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "key_source.h"
 #include "request.h"
 #include "token_cache.h"
 
@@ -18,13 +19,14 @@
 struct app {
     const struct config *cfg;
     struct auth_keys keys;
+    struct key_source *key_source;
     struct token_cache *tokens;
     struct db db;
     struct buf json; /* response body, reused */
     struct buf headers;
 };
 
-void app_init(struct app *app, const struct config *cfg);
+void app_init(struct app *app, const struct config *cfg, struct key_source *keys);
 void app_destroy(struct app *app);
 /* Answers r; returns the route pattern, for the request log line. */
 const char *handle_request(struct app *app, struct request *r);

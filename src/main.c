@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "key_source.h"
 #include "log.h"
 #include "pool.h"
 #include "worker.h"
@@ -39,8 +40,9 @@ static void usage(void)
 {
     fputs("usage: todo-api\n"
           "The task API as a FastCGI server. Configured by the environment:\n"
-          "  DATABASE_URL, BETTER_AUTH_SECRET (required); LISTEN, WORKERS, ENVIRONMENT,\n"
-          "  JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY, LOG_LEVEL, DB_PREPARE,\n"
+          "  DATABASE_URL and a key source (BETTER_AUTH_SECRET, JWKS_FILE, JWKS_URL);\n"
+          "  LISTEN, WORKERS, ENVIRONMENT, JWT_ALGORITHM, JWKS_ALGORITHMS, JWT_ISSUER,\n"
+          "  JWT_AUDIENCE, JWT_LEEWAY, LOG_LEVEL, DB_PREPARE,\n"
           "  SOCKET_MODE, LISTEN_BACKLOG, RETRY_AFTER. See README.md.\n"
           "Without LISTEN it serves the socket it inherits (spawn-fcgi, systemd).\n",
           stdout);
@@ -60,13 +62,21 @@ int main(int argc, char **argv)
         return 1;
     }
     log_set_level(cfg.log_level);
+    /* Keys are loaded once, before any fork: a JWKS_FILE that cannot be
+     * read stops the service here, and workers inherit the keys. */
+    static struct key_source keys;
+    if (key_source_init(&keys, &cfg, err, sizeof err) < 0) {
+        log_error("configuration: %s", err);
+        return 1;
+    }
     if (cfg.listen == NULL) {
         int fd = inherited_socket();
         if (fd < 0) {
             log_error("no socket: set LISTEN, or start under spawn-fcgi or systemd");
             return 1;
         }
-        return cfg.workers ? pool_run(&cfg, fd, cfg.workers, NULL) : worker_run(&cfg, fd);
+        return cfg.workers ? pool_run(&cfg, &keys, fd, cfg.workers, NULL)
+                           : worker_run(&cfg, &keys, fd);
     }
     int fd = pool_listen(cfg.listen, cfg.backlog, cfg.socket_mode);
     if (fd < 0)
@@ -76,5 +86,5 @@ int main(int argc, char **argv)
     const char *path = strncmp(cfg.listen, "unix:", 5) == 0 ? cfg.listen + 5
                        : cfg.listen[0] == '/'               ? cfg.listen
                                                             : NULL;
-    return pool_run(&cfg, fd, workers, path);
+    return pool_run(&cfg, &keys, fd, workers, path);
 }

@@ -102,7 +102,15 @@ int pool_listen(const char *spec, int backlog, unsigned socket_mode)
     return listen_tcp(spec, backlog);
 }
 
-static void spawn(struct slot *s, const struct config *cfg, int listen_fd, const sigset_t *orig)
+/* What every worker is started with. */
+struct worker_args {
+    const struct config *cfg;
+    struct key_source *keys;
+    int listen_fd;
+    const sigset_t *orig_mask;
+};
+
+static void spawn(struct slot *s, const struct worker_args *w)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -112,9 +120,10 @@ static void spawn(struct slot *s, const struct config *cfg, int listen_fd, const
     }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the master */
-        if (sigprocmask(SIG_SETMASK, orig, NULL) < 0)
+        if (sigprocmask(SIG_SETMASK, w->orig_mask, NULL) < 0)
             _exit(1);
-        exit(worker_run(cfg, listen_fd)); /* exit, not _exit: LeakSanitizer checks at exit */
+        exit(worker_run(w->cfg, w->keys,
+                        w->listen_fd)); /* exit, not _exit: LeakSanitizer checks at exit */
     }
     s->pid = pid;
     s->started = time(NULL);
@@ -128,10 +137,9 @@ static struct slot *find(struct slot *slots, int n, pid_t pid)
     return NULL;
 }
 
-/* Reaps every dead child; respawns them unless stopping. Returns how many
- * workers are still alive. */
-static int reap(struct slot *slots, int n, int respawn, const struct config *cfg, int listen_fd,
-                const sigset_t *orig)
+/* Reaps every dead child, and starts another in its place with respawn's
+ * arguments (NULL while stopping). Returns how many workers are alive. */
+static int reap(struct slot *slots, int n, const struct worker_args *respawn)
 {
     int status, alive = 0;
     pid_t pid;
@@ -148,7 +156,7 @@ static int reap(struct slot *slots, int n, int respawn, const struct config *cfg
         if (respawn) {
             if (time(NULL) - s->started < MIN_LIFETIME_SECONDS)
                 sleep(1); /* a crash loop must not become a fork loop */
-            spawn(s, cfg, listen_fd, orig);
+            spawn(s, respawn);
         }
     }
     for (int i = 0; i < n; i++)
@@ -169,7 +177,7 @@ static void drain(struct slot *slots, int n, const sigset_t *set)
     time_t deadline = time(NULL) + DRAIN_SECONDS;
 
     signal_all(slots, n, SIGTERM);
-    while (reap(slots, n, 0, NULL, -1, NULL) > 0) {
+    while (reap(slots, n, NULL) > 0) {
         if (time(NULL) >= deadline) {
             log_warn("pool: workers still busy after %d s, killing them", DRAIN_SECONDS);
             signal_all(slots, n, SIGKILL);
@@ -179,9 +187,11 @@ static void drain(struct slot *slots, int n, const sigset_t *set)
     }
 }
 
-int pool_run(const struct config *cfg, int listen_fd, int workers, const char *unix_path)
+int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, int workers,
+             const char *unix_path)
 {
     sigset_t set, orig;
+    const struct worker_args args = {cfg, keys, listen_fd, &orig};
     struct slot *slots = calloc((size_t)workers, sizeof *slots);
     struct timespec tick = {1, 0};
 
@@ -194,7 +204,7 @@ int pool_run(const struct config *cfg, int listen_fd, int workers, const char *u
     if (sigprocmask(SIG_BLOCK, &set, &orig) < 0)
         log_fatal("pool: sigprocmask failed");
     for (int i = 0; i < workers; i++)
-        spawn(&slots[i], cfg, listen_fd, &orig);
+        spawn(&slots[i], &args);
     log_info("pool: master ready with %d workers", workers);
 
     for (;;) {
@@ -202,10 +212,10 @@ int pool_run(const struct config *cfg, int listen_fd, int workers, const char *u
         if (sig == SIGTERM || sig == SIGINT)
             break;
         /* SIGCHLD, or the tick: also retries a fork that failed */
-        reap(slots, workers, 1, cfg, listen_fd, &orig);
+        reap(slots, workers, &args);
         for (int i = 0; i < workers; i++)
             if (slots[i].pid == 0)
-                spawn(&slots[i], cfg, listen_fd, &orig);
+                spawn(&slots[i], &args);
     }
     log_info("pool: stopping, letting in-flight requests finish");
     close(listen_fd);

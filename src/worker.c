@@ -39,7 +39,7 @@ static void install_signals(void)
         log_fatal("worker: sigaction failed");
 }
 
-int worker_run(const struct config *cfg, int listen_fd)
+int worker_run(const struct config *cfg, struct key_source *keys, int listen_fd)
 {
     struct app app;
     struct request r;
@@ -47,7 +47,7 @@ int worker_run(const struct config *cfg, int listen_fd)
     install_signals();
     if (FCGX_Init() != 0)
         log_fatal("worker: FCGX_Init failed");
-    app_init(&app, cfg);
+    app_init(&app, cfg, keys);
     request_init(&r, listen_fd, cfg->retry_after);
     log_info("worker ready");
     while (!stopping && request_accept(&r) == 0) {

@@ -8,8 +8,9 @@
 #define WORKER_H
 
 #include "config.h"
+#include "key_source.h"
 
 /* Serves on listen_fd until SIGTERM; returns the process exit status. */
-int worker_run(const struct config *cfg, int listen_fd);
+int worker_run(const struct config *cfg, struct key_source *keys, int listen_fd);
 
 #endif

@@ -9,7 +9,7 @@ die() { say "$*"; exit 1; }
 
 # Everything the build, the stack and the tests use, as Debian 12 names it.
 PACKAGES=(build-essential autoconf automake pkg-config libfcgi-dev libpq-dev libjson-c-dev
-          libjwt-dev nginx postgresql python3 openssl curl spawn-fcgi)
+          libjwt-dev libssl-dev libcurl4-openssl-dev nginx postgresql python3 openssl curl spawn-fcgi)
 
 ensure_packages() {
   local missing=() p

@@ -17,7 +17,8 @@
 static const char *const settings[] = {
     "DATABASE_URL", "BETTER_AUTH_SECRET", "ENVIRONMENT", "JWT_ALGORITHM", "JWT_ISSUER",
     "JWT_AUDIENCE", "JWT_LEEWAY",         "LISTEN",      "WORKERS",       "LISTEN_BACKLOG",
-    "SOCKET_MODE",  "DB_PREPARE",         "RETRY_AFTER", "LOG_LEVEL",
+    "SOCKET_MODE",  "DB_PREPARE",         "RETRY_AFTER", "LOG_LEVEL",     "JWKS_FILE",
+    "JWKS_URL",     "JWKS_ALGORITHMS",
 };
 
 struct setting {
@@ -32,8 +33,21 @@ struct config_case {
     void (*verify)(const struct config *c);
 };
 
+static void jwks_file_only(const struct config *c)
+{
+    CHECK(c->secret == NULL && c->secret_len == 0, "no secret");
+    CHECK(c->jwks_file && strcmp(c->jwks_file, "/etc/jwks.json") == 0, "jwks_file");
+}
+
+static void eddsa_rs512(const struct config *c)
+{
+    CHECK(c->jwks_algs == ((1u << JWS_EDDSA) | (1u << JWS_RS512)), "jwks_algs %x", c->jwks_algs);
+}
+
 static void defaults(const struct config *c)
 {
+    CHECK(c->jwks_algs == ((1u << JWS_EDDSA) | (1u << JWS_ES256) | (1u << JWS_RS256)),
+          "default JWKS algorithms %x", c->jwks_algs);
     CHECK(strcmp(c->database_url, "host=/tmp dbname=todo") == 0, "database_url %s",
           c->database_url);
     CHECK(c->secret_len == strlen(SECRET) && memcmp(c->secret, SECRET, c->secret_len) == 0,
@@ -46,7 +60,7 @@ static void defaults(const struct config *c)
     CHECK(c->retry_after == 5, "retry_after %d", c->retry_after);
     CHECK(c->production == 0, "production %d", c->production);
     CHECK(c->log_level == LOG_INFO, "log_level %d", c->log_level);
-    CHECK(c->jwt_alg == JWT_ALG_HS256, "jwt_alg %d", (int)c->jwt_alg);
+    CHECK(c->jwt_alg == JWS_HS256, "jwt_alg %d", (int)c->jwt_alg);
     CHECK(c->issuer == NULL && c->audience == NULL, "issuer or audience set");
     CHECK(c->leeway == 60, "leeway %ld", c->leeway);
 }
@@ -59,7 +73,7 @@ static void production_32(const struct config *c)
 
 static void hs384(const struct config *c)
 {
-    CHECK(c->jwt_alg == JWT_ALG_HS384, "jwt_alg %d", (int)c->jwt_alg);
+    CHECK(c->jwt_alg == JWS_HS384, "jwt_alg %d", (int)c->jwt_alg);
 }
 
 static void leeway_0(const struct config *c)
@@ -102,6 +116,14 @@ static const struct config_case cases[] = {
     {"no DATABASE_URL", {{"DATABASE_URL", NULL}}, "DATABASE_URL", NULL},
     {"empty DATABASE_URL", {{"DATABASE_URL", ""}}, "DATABASE_URL", NULL},
     {"no BETTER_AUTH_SECRET", {{"BETTER_AUTH_SECRET", NULL}}, "BETTER_AUTH_SECRET", NULL},
+    {"JWKS_FILE alone",
+     {{"BETTER_AUTH_SECRET", NULL}, {"JWKS_FILE", "/etc/jwks.json"}},
+     NULL,
+     jwks_file_only},
+    {"JWKS_URL alone", {{"BETTER_AUTH_SECRET", NULL}, {"JWKS_URL", "http://x/jwks"}}, NULL, NULL},
+    {"JWKS_ALGORITHMS HS256", {{"JWKS_ALGORITHMS", "HS256"}}, "JWKS_ALGORITHMS", NULL},
+    {"JWKS_ALGORITHMS none", {{"JWKS_ALGORITHMS", "none"}}, "JWKS_ALGORITHMS", NULL},
+    {"JWKS_ALGORITHMS list", {{"JWKS_ALGORITHMS", "EdDSA, RS512"}}, NULL, eddsa_rs512},
     {"production, 31-byte secret",
      {{"ENVIRONMENT", "production"}, {"BETTER_AUTH_SECRET", SECRET_31}},
      "BETTER_AUTH_SECRET",

@@ -280,9 +280,30 @@ function tampered(alg) {
   // --- structural
   add("empty_string", "", "empty token");
   add("four_segments", `${h}.${p}.${s}.${s}`, "valid token with an extra segment appended");
-  add("padded_base64", `${h}.${p}.${s}${"=".repeat((4 - (s.length % 4)) % 4 || 4)}`, "signature segment with '=' padding appended (base64url in JWS has no padding)");
-  add("standard_base64_signature", `${h}.${p}.${sig.toString("base64")}`, "signature encoded with standard base64 (+ / =) instead of base64url");
+  // Non-canonical base64 of the right signature bytes is not here: see noncanonical().
 
+  return out;
+}
+
+// The valid signature bytes in a non-canonical text encoding. RFC 7515 says base64url
+// without padding, but no forgery is involved (same signing input, same signature
+// bytes), and verifiers differ: rejecting and accepting are both safe.
+function noncanonical(alg) {
+  const { h, p, s } = split(results[alg].token);
+  const sig = unb64u(s);
+  const out = [
+    {
+      name: "signature_base64_padded",
+      token: `${h}.${p}.${s}${"=".repeat((4 - (s.length % 4)) % 4 || 4)}`,
+      why: "valid signature, '=' padding appended to the signature segment",
+    },
+  ];
+  if (/[-_]/.test(s))
+    out.push({
+      name: "signature_standard_base64_alphabet",
+      token: `${h}.${p}.${sig.toString("base64").replace(/=+$/, "")}`,
+      why: "valid signature bytes written with the standard base64 alphabet ('+' '/'), no padding",
+    });
   return out;
 }
 
@@ -328,6 +349,10 @@ for (const alg of ALGS) {
     iat: payload.iat,
     exp: payload.exp,
     kid: header.kid,
+    // Not served by Better Auth: the same public key converted by Node's crypto
+    // (JWK -> SPKI PEM), for verifiers such as libjwt that take PEM keys.
+    public_key_pem: createPublicKey({ key: r.jwks.keys.find((k) => k.kid === header.kid), format: "jwk" })
+      .export({ type: "spki", format: "pem" }),
     header,
     payload,
     get_session_token: r.sessionHeaderToken,
@@ -346,6 +371,7 @@ for (const alg of ALGS) {
   writeFileSync(new URL(`${alg}.json`, OUT), JSON.stringify(vector, null, 2) + "\n");
   const t = tampered(alg);
   writeFileSync(new URL(`${alg}-tampered.json`, OUT), JSON.stringify(t, null, 2) + "\n");
+  writeFileSync(new URL(`${alg}-noncanonical.json`, OUT), JSON.stringify(noncanonical(alg), null, 2) + "\n");
   console.log(`${alg}: kid=${header.kid} sub=${r.alice.user.id} tampered=${t.length}`);
 }
 console.log(`generated with better-auth@${BA_VERSION}`);
