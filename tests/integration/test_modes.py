@@ -220,3 +220,44 @@ def test_modes_sigterm_to_the_master_drains_without_breaking_a_response(ctx):
             if s.user.request("GET", s.user.task(i)).status != 200]
     created = sum(len(s.created) for s in streams)
     check(not lost, f"{len(lost)} of {created} tasks acknowledged with 201 are gone: {lost[:5]}")
+
+
+def stack_with_env(ctx, extra, *args, timeout=180):
+    """scripts/stack ARGS with extra variables in the stack's environment."""
+    ctx.require_stack()
+    env = dict(ctx.stack_env, **extra)
+    with tempfile.TemporaryFile() as out:
+        p = subprocess.run([ctx.stack_script, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
+                           timeout=timeout, start_new_session=True)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    check(p.returncode == 0, f"{extra} scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")
+
+
+def test_modes_unnamed_statements_for_pgbouncer(ctx):
+    """DB_PREPARE=0 (PgBouncer before 1.21 in transaction mode): every route
+    works with unnamed statements (PQexecParams) instead of prepared ones."""
+    ctx.require_stack()
+    a, b = ctx.user(), ctx.user()
+    ctx.stack("pool-stop")
+    try:
+        stack_with_env(ctx, {"DB_PREPARE": "0"}, "pool-start")
+        check(wait_until(lambda: healthy(ctx), 10), "health is not 200 with DB_PREPARE=0")
+        t = a.create("unnamed", description="no prepared statement")
+        check(a.fetch(t["id"]) == t, "GET differs from the POST answer")
+        second = a.create("second")
+        r = a.list("limit=1")
+        check(r.status == 200 and r.header("X-Total-Count") == "2" and r.header("Link"),
+              f"paged list: {r.describe()}")
+        toggled = expect_json(a.request("PATCH", a.complete(t["id"])), 200)
+        check(toggled["completed"] is True, "toggle did not flip")
+        updated = expect_json(a.request("PUT", a.task(t["id"]), {"description": None}), 200)
+        check(updated["description"] is None, "PUT did not clear the description")
+        expect_problem(b.request("GET", a.task(t["id"]), token=b.token), 403)
+        expect_problem(b.request("DELETE", b.task(t["id"])), 404)
+        check(a.request("DELETE", a.task(second["id"])).status == 204, "DELETE")
+        check([x["id"] for x in a.list_json()] == [t["id"]], "list after DELETE")
+    finally:
+        ctx.stack("pool-stop")
+        ctx.stack("pool-start")
+    check(wait_until(lambda: healthy(ctx), 10), "health is not 200 after restoring the pool")
