@@ -106,7 +106,7 @@ static void list_headers(struct call *c, const struct list_query *q, int64_t tot
     struct buf *h = &c->app->headers;
     buf_reset(h);
     buf_printf(h, "X-Total-Count: %" PRId64 "\r\n", total);
-    if (q->offset + rows >= total || rows == 0)
+    if (rows == 0 || q->offset + rows >= total) /* rows == 0 first: offset may be INT64_MAX */
         return;
     buf_puts(h, "Link: <");
     router_tasks_path(h, c->route.user_id, c->route.user_id_len);
