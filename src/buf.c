@@ -72,6 +72,19 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_int(struct buf *b, int64_t v)
+{
+    char digits[20], *p = digits + sizeof digits;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf_append(b, "-", 1);
+    buf_append(b, p, (size_t)(digits + sizeof digits - p));
+}
+
 void buf_json_string(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

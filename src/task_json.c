@@ -3,8 +3,6 @@
  */
 #include "task_json.h"
 
-#include <inttypes.h>
-
 #include "timestamp.h"
 
 static void timestamp_value(struct buf *out, int64_t t)
@@ -18,7 +16,9 @@ static void timestamp_value(struct buf *out, int64_t t)
 
 void task_json_append(struct buf *out, const struct task_row *t)
 {
-    buf_printf(out, "{\"id\":%" PRId64 ",\"user_id\":", t->id);
+    buf_puts(out, "{\"id\":");
+    buf_int(out, t->id);
+    buf_puts(out, ",\"user_id\":");
     buf_json_string(out, t->user_id, t->user_id_len);
     buf_puts(out, ",\"title\":");
     buf_json_string(out, t->title, t->title_len);

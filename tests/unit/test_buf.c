@@ -1,0 +1,50 @@
+/* Unit tests of buf: integers and JSON string escaping. */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../src/buf.h"
+#include "unit.h"
+
+static void expect_int(int64_t v, const char *want)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_int(&b, v);
+    CHECK(strcmp(buf_cstr(&b), want) == 0, "got %s, want %s", b.data, want);
+    buf_free(&b);
+}
+
+static void expect_json(const char *s, size_t n, const char *want)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_json_string(&b, s, n);
+    CHECK(strcmp(buf_cstr(&b), want) == 0, "got %s, want %s", b.data, want);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    expect_int(0, "0");
+    expect_int(7, "7");
+    expect_int(-1, "-1");
+    expect_int(1234567890123, "1234567890123");
+    expect_int(INT64_MAX, "9223372036854775807");
+    expect_int(INT64_MIN, "-9223372036854775808");
+
+    expect_json("", 0, "\"\"");
+    expect_json("plain", 5, "\"plain\"");
+    expect_json("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    expect_json("\n\r\t", 3, "\"\\n\\r\\t\"");
+    expect_json("\x01\x1f", 2, "\"\\u0001\\u001f\"");
+    expect_json("a\0b", 3, "\"a\\u0000b\"");
+    expect_json("caf\xC3\xA9 \xF0\x9F\x98\x80 </", 13, "\"caf\xC3\xA9 \xF0\x9F\x98\x80 </\"");
+
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < 10000; i++)
+        buf_puts(&b, "0123456789");
+    CHECK(b.len == 100000 && memcmp(b.data + 99990, "0123456789", 10) == 0, "grows");
+    buf_free(&b);
+    return unit_report("test_buf");
+}
