@@ -140,8 +140,8 @@ static json_object *json_segment(const char *s, size_t n)
 {
     unsigned char text[AUTH_TOKEN_MAX];
     long len = base64url_decode(s, n, text, sizeof text - 1);
-    if (len < 0 || json_check((const char *)text, (size_t)len) < 0)
-        return NULL;
+    if (len < 0 || json_check((const char *)text, (size_t)len) != 0)
+        return NULL; /* invalid, or a NUL that json-c would cut a name at */
     text[len] = '\0';
     json_object *o = json_tokener_parse((const char *)text);
     if (!json_object_is_type(o, json_type_object)) {

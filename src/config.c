@@ -96,6 +96,8 @@ static int load_tokens(struct config *c, char *err, size_t errlen)
                  "RS384, RS512");
         return -1;
     }
+    if (env_long("JWKS_REFRESH_SECONDS", 60, 1, 86400, &c->jwks_refresh, err, errlen) < 0)
+        return -1;
     c->issuer = env("JWT_ISSUER");
     c->audience = env("JWT_AUDIENCE");
     return env_long("JWT_LEEWAY", 60, 0, 3600, &c->leeway, err, errlen);

@@ -28,6 +28,7 @@ struct config {
     const char *jwks_file; /* NULL: none */
     const char *jwks_url;  /* NULL: none */
     unsigned jwks_algs;    /* allowed JWKS algorithms, 1 << enum jws_alg */
+    long jwks_refresh;     /* seconds between two fetches of JWKS_URL */
     const char *issuer;    /* NULL: not checked */
     const char *audience;  /* NULL: not checked */
     long leeway;           /* seconds */

@@ -10,6 +10,7 @@
 struct scan {
     const unsigned char *p;
     const unsigned char *end;
+    int has_nul;
 };
 
 static int value(struct scan *s, int depth);
@@ -77,6 +78,7 @@ static int unicode_escape(struct scan *s)
     unsigned u, low;
     if (hex4(s, &u) < 0 || (u >= 0xDC00 && u <= 0xDFFF))
         return -1;
+    s->has_nul |= u == 0;
     if (u < 0xD800 || u > 0xDBFF)
         return 0;
     if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
@@ -200,9 +202,11 @@ static int value(struct scan *s, int depth)
 
 int json_check(const char *text, size_t n)
 {
-    struct scan s = {(const unsigned char *)text, (const unsigned char *)text + n};
+    struct scan s = {(const unsigned char *)text, (const unsigned char *)text + n, 0};
     if (value(&s, 0) < 0)
         return -1;
     skip_ws(&s);
-    return s.p == s.end ? 0 : -1;
+    if (s.p != s.end)
+        return -1;
+    return s.has_nul ? JSON_CHECK_HAS_NUL : 0;
 }

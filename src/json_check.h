@@ -13,8 +13,11 @@
 
 #define JSON_CHECK_DEPTH 32
 
-/* Returns 0 when s[0..n) is exactly one JSON value (white space around it
- * allowed), -1 otherwise. */
+#define JSON_CHECK_HAS_NUL 1
+
+/* Returns -1 unless s[0..n) is exactly one JSON value (white space around
+ * it allowed); then 0, or JSON_CHECK_HAS_NUL when a string or a member
+ * name holds a \u0000 escape (json-c would cut a member name there). */
 int json_check(const char *s, size_t n);
 
 #endif

@@ -190,7 +190,7 @@ int jwks_load(struct jwks *set, const char *json, size_t len, char *err, size_t 
     json_object *doc = NULL, *keys = NULL;
     struct jwks fresh = {.count = 0};
 
-    if (json_check(json, len) < 0 || (doc = json_tokener_parse(json)) == NULL ||
+    if (json_check(json, len) != 0 || (doc = json_tokener_parse(json)) == NULL ||
         !json_object_object_get_ex(doc, "keys", &keys) ||
         !json_object_is_type(keys, json_type_array)) {
         snprintf(err, errlen, "not a JWKS document (a JSON object with a \"keys\" array)");

@@ -110,8 +110,11 @@ int key_source_init(struct key_source *ks, const struct config *cfg, char *err, 
     }
     if (cfg->jwks_url) {
         char why[200];
-        ks->fetched_at = time(NULL);
-        if (load_url(ks, why, sizeof why) < 0)
+        /* Only a successful fetch starts the clock: if the frontend is not
+         * up yet, the first token that needs a key may fetch at once. */
+        if (load_url(ks, why, sizeof why) == 0)
+            ks->fetched_at = time(NULL);
+        else
             log_warn("keys: JWKS_URL %s: %s; will try again when a token needs it", cfg->jwks_url,
                      why);
     }
@@ -129,7 +132,7 @@ void key_source_free(struct key_source *ks)
 int key_source_refresh(struct key_source *ks, time_t now)
 {
     char why[200];
-    if (ks->cfg->jwks_url == NULL || now - ks->fetched_at < KEY_REFRESH_SECONDS)
+    if (ks->cfg->jwks_url == NULL || now - ks->fetched_at < ks->cfg->jwks_refresh)
         return 0;
     ks->fetched_at = now;
     if (load_url(ks, why, sizeof why) < 0) {

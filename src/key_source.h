@@ -1,9 +1,9 @@
 /*
  * key_source: where the JWKS keys come from: JWKS_FILE (read at start) and
  * JWKS_URL (fetched at start, then again when a token names a kid not in
- * the set, at most once a minute). It owns fetching (libcurl), merging the
- * two sets and the refresh rate; what a key is belongs to jwks, what a
- * token is to auth.
+ * the set, at most once per JWKS_REFRESH_SECONDS, a minute by default). It owns fetching (libcurl),
+ * merging the two sets and the refresh rate; what a key is belongs to jwks, what a token is to
+ * auth.
  */
 #ifndef KEY_SOURCE_H
 #define KEY_SOURCE_H
@@ -12,8 +12,6 @@
 
 #include "config.h"
 #include "jwks.h"
-
-#define KEY_REFRESH_SECONDS 60
 
 struct key_source {
     const struct config *cfg;
@@ -28,8 +26,8 @@ struct key_source {
  * once, before forking; libcurl's global init happens here. */
 int key_source_init(struct key_source *ks, const struct config *cfg, char *err, size_t errlen);
 void key_source_free(struct key_source *ks);
-/* Fetches JWKS_URL again unless that was done less than a minute ago.
- * Returns 1 when the key set was replaced. */
+/* Fetches JWKS_URL again unless the last attempt was less than
+ * JWKS_REFRESH_SECONDS ago. Returns 1 when the key set was replaced. */
 int key_source_refresh(struct key_source *ks, time_t now);
 
 #endif

@@ -97,7 +97,8 @@ int task_body_parse(const char *body, size_t len, enum task_body_kind kind, stru
 {
     memset(b, 0, sizeof *b);
     e->count = 0;
-    if (len > TASK_BODY_MAX || json_check(body, len) < 0) {
+    int checked = len > TASK_BODY_MAX ? -1 : json_check(body, len);
+    if (checked < 0) {
         field_error_add(e, "body", "must be valid JSON");
         return -1;
     }
@@ -109,6 +110,9 @@ int task_body_parse(const char *body, size_t len, enum task_body_kind kind, stru
     check_title(b, kind, e);
     check_description(b, e);
     check_completed(b, e);
+    /* "No string may contain U+0000": unknown fields and names included. */
+    if (e->count == 0 && checked == JSON_CHECK_HAS_NUL)
+        field_error_add(e, "body", "must not contain U+0000");
     if (e->count == 0 && kind == TASK_BODY_UPDATE && !b->has_title && !b->has_description &&
         !b->has_completed)
         field_error_add(e, "body", "must contain at least one of title, description, completed");

@@ -51,6 +51,9 @@ static void test_create(void)
     CREATE("{\"title\":\"x\",}", "body");
     CREATE("{\"title\":\"x\",\"n\":01}", "body");
     CREATE("{\"title\":\"\\ud83d\\ude00\"}", NULL);
+    CREATE("{\"title\":\"x\",\"note\":\"a\\u0000b\"}", "body");
+    CREATE("{\"title\":\"x\",\"a\\u0000b\":1}", "body");
+    CREATE("{\"title\":\"x\",\"note\":\"a\\\\u0000b\"}", NULL); /* an escaped backslash */
 }
 
 static void test_lengths(void)
