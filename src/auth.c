@@ -3,6 +3,7 @@
  */
 #include "auth.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,7 +73,7 @@ static int numeric_claim(json_object *claims, const char *name, double *value)
     if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
         return -1;
     *value = json_object_get_double(v);
-    return 1;
+    return isfinite(*value) ? 1 : -1; /* json-c reads 1e999 as infinity */
 }
 
 static enum auth_status check_times(const struct auth_keys *keys, json_object *claims, time_t now,

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "../../src/auth.h"
 #include "../../src/token_cache.h"
@@ -20,6 +22,35 @@ static char *sign(jwt_alg_t alg, const char *key, const char *claims)
         jwt_set_alg(jwt, alg, (const unsigned char *)key, key ? (int)strlen(key) : 0) == 0)
         token = jwt_encode_str(jwt);
     jwt_free(jwt);
+    return token;
+}
+
+/* An HS256 token of any payload text, even one libjwt would not encode. */
+static char *sign_raw(const char *claims)
+{
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    unsigned char mac[32];
+    unsigned int maclen = 0;
+    char *token = malloc(2048);
+    int n =
+        EVP_EncodeBlock((unsigned char *)token, (const unsigned char *)header, sizeof header - 1);
+    token[n++] = '.';
+    n += EVP_EncodeBlock((unsigned char *)token + n, (const unsigned char *)claims,
+                         (int)strlen(claims));
+    token[n] = '\0';
+    /* base64 -> base64url, without padding */
+    int o = 0;
+    for (int i = 0; i < n; i++)
+        if (token[i] != '=')
+            token[o++] = token[i] == '+' ? '-' : token[i] == '/' ? '_' : token[i];
+    HMAC(EVP_sha256(), secret, sizeof secret - 1, (unsigned char *)token, (size_t)o, mac, &maclen);
+    token[o++] = '.';
+    n = o + EVP_EncodeBlock((unsigned char *)token + o, mac, (int)maclen);
+    o = 0;
+    for (int i = 0; i < n; i++)
+        if (token[i] != '=')
+            token[o++] = token[i] == '+' ? '-' : token[i] == '/' ? '_' : token[i];
+    token[o] = '\0';
     return token;
 }
 
@@ -60,6 +91,19 @@ static void test_claims(void)
     expect_claims("{\"exp\":1800000100}", AUTH_NO_SUBJECT);
     expect_claims("{\"sub\":\"\",\"exp\":1800000100}", AUTH_NO_SUBJECT);
     expect_claims("{\"sub\":42,\"exp\":1800000100}", AUTH_NO_SUBJECT);
+}
+
+static void test_infinite_exp(void)
+{
+    char *sane = sign_raw("{\"sub\":\"alice\",\"exp\":1800000100}");
+    char *forever = sign_raw("{\"sub\":\"alice\",\"exp\":1e999}");
+    CHECK(verify_with(&keys, sane) == AUTH_OK, "the raw signer signs right");
+    /* libjwt's parser refuses it on the HMAC path; auth's own check
+     * (isfinite) on the JWKS path, which test_jwks cannot sign for. */
+    enum auth_status st = verify_with(&keys, forever);
+    CHECK(st != AUTH_OK, "exp 1e999 (infinity) never passes (%s)", auth_reason(st));
+    free(sane);
+    free(forever);
 }
 
 static void test_subject_value(void)
@@ -206,6 +250,7 @@ int main(void)
 {
     test_cache();
     test_claims();
+    test_infinite_exp();
     test_subject_value();
     test_signature_and_algorithm();
     test_issuer_audience();
