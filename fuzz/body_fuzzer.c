@@ -16,13 +16,7 @@
 #include "../src/task_body.h"
 #include "../src/utf8.h"
 
-#define REQUIRE(cond)                                                                    \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 /* json-c as task_body runs it: depth one above the checker's, and a bare
  * number completed by a NUL. */

@@ -13,13 +13,7 @@
 #include "../src/list_query.h"
 #include "../src/router.h"
 
-#define REQUIRE(cond)                                                                    \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 /* The path of a user's tasks, matched again, names the same user. */
 static void round_trip(const char *user_id, size_t len)

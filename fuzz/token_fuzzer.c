@@ -27,13 +27,7 @@
 #error "build with -DVECTORS_DIR='\"/path/to/tests/vectors\"'"
 #endif
 
-#define REQUIRE(cond)                                                                    \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                     \
-        }                                                                                \
-    } while (0)
+#include "fuzz.h"
 
 /* The secret of the HS256 seeds in fuzz/corpus/token_fuzzer. */
 static const char secret[] = "fuzz-secret-fuzz-secret-fuzz-secret-0123";
