@@ -424,18 +424,27 @@ class Context:
         if self.stack_env is None:
             raise Skip("needs scripts/stack; the runner was given --base")
 
-    def stack(self, *args, timeout=180):
-        """Runs scripts/stack with the stack's environment; fails the test
-        when it exits non-zero. Returns its standard output."""
+    def stack(self, *args, timeout=180, settings=None):
+        """Runs scripts/stack with the stack's environment, plus settings (a
+        value of None removes the variable); fails the test when it exits
+        non-zero. Returns its standard output."""
         self.require_stack()
+        env = dict(self.stack_env)
+        for name, value in (settings or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         # Output goes to a file, not a pipe: daemons the script starts may
         # keep a pipe open forever.
         with tempfile.TemporaryFile() as out:
-            p = subprocess.run([self.stack_script, *args], env=self.stack_env, stdout=out,
+            p = subprocess.run([self.stack_script, *args], env=env, stdout=out,
                                stderr=subprocess.STDOUT, timeout=timeout, start_new_session=True)
             out.seek(0)
             text = out.read().decode("utf-8", "replace")
-        check(p.returncode == 0, f"scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")
+        shown = " ".join(f"{k}={v}" for k, v in (settings or {}).items())
+        check(p.returncode == 0,
+              f"{shown} scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}".strip())
         return text
 
     def pool_pids(self):

@@ -270,20 +270,7 @@ def healthy(ctx):
 def stack_with(ctx, settings, *args):
     """scripts/stack ARGS with the stack's environment plus settings (a value
     of None removes the variable)."""
-    env = dict(ctx.stack_env)
-    for name, value in settings.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    with tempfile.TemporaryFile() as out:  # a file, not a pipe: see Context.stack
-        p = subprocess.run([ctx.stack_script, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                           timeout=180, start_new_session=True)
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    shown = " ".join(f"{k}={v}" for k, v in settings.items())
-    check(p.returncode == 0, f"{shown} scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")
-    return text
+    return ctx.stack(*args, settings=settings)
 
 
 def pool_start(ctx, settings):

@@ -7,8 +7,6 @@ scripts/stack and are skipped with --base.
 import http.client
 import os
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 
@@ -29,21 +27,6 @@ def healthy(ctx):
         return ctx.client.request("GET", "/api/health").status == 200
     except OSError:
         return False
-
-
-def stack_in_mode(ctx, mode, *args, timeout=180):
-    """scripts/stack ARGS with POOL_MODE=mode in the stack's environment
-    (ctx.stack runs it with the suite's own)."""
-    ctx.require_stack()
-    env = dict(ctx.stack_env, POOL_MODE=mode)
-    with tempfile.TemporaryFile() as out:  # a file, not a pipe: see Context.stack
-        p = subprocess.run([ctx.stack_script, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                           timeout=timeout, start_new_session=True)
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    check(p.returncode == 0,
-          f"POOL_MODE={mode} scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")
-    return text
 
 
 def argv0(pid):
@@ -80,7 +63,7 @@ def test_modes_spawn_fcgi_pool_serves_the_api(ctx):
     spawned, left = [], None
     ctx.stack("pool-stop")
     try:
-        stack_in_mode(ctx, "spawn-fcgi", "pool-start")
+        ctx.stack("pool-start", settings={"POOL_MODE": "spawn-fcgi"})
         check(wait_until(lambda: healthy(ctx), 10), "health is not 200 within 10 s of pool-start under spawn-fcgi")
 
         # pool-pids lists WORKERS independent todo-api processes, each
@@ -222,18 +205,6 @@ def test_modes_sigterm_to_the_master_drains_without_breaking_a_response(ctx):
     check(not lost, f"{len(lost)} of {created} tasks acknowledged with 201 are gone: {lost[:5]}")
 
 
-def stack_with_env(ctx, extra, *args, timeout=180):
-    """scripts/stack ARGS with extra variables in the stack's environment."""
-    ctx.require_stack()
-    env = dict(ctx.stack_env, **extra)
-    with tempfile.TemporaryFile() as out:
-        p = subprocess.run([ctx.stack_script, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                           timeout=timeout, start_new_session=True)
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    check(p.returncode == 0, f"{extra} scripts/stack {' '.join(args)} exited {p.returncode}: {text[-1500:]}")
-
-
 def test_modes_unnamed_statements_for_pgbouncer(ctx):
     """DB_PREPARE=0 (PgBouncer before 1.21 in transaction mode): every route
     works with unnamed statements (PQexecParams) instead of prepared ones."""
@@ -241,7 +212,7 @@ def test_modes_unnamed_statements_for_pgbouncer(ctx):
     a, b = ctx.user(), ctx.user()
     ctx.stack("pool-stop")
     try:
-        stack_with_env(ctx, {"DB_PREPARE": "0"}, "pool-start")
+        ctx.stack("pool-start", settings={"DB_PREPARE": "0"})
         check(wait_until(lambda: healthy(ctx), 10), "health is not 200 with DB_PREPARE=0")
         t = a.create("unnamed", description="no prepared statement")
         check(a.fetch(t["id"]) == t, "GET differs from the POST answer")
