@@ -76,7 +76,7 @@ int main(int argc, char **argv)
             return 1;
         }
         return cfg.workers ? pool_run(&cfg, &keys, fd, cfg.workers, NULL)
-                           : worker_run(&cfg, &keys, fd);
+                           : worker_run(&cfg, &keys, fd, NULL, 0);
     }
     int fd = pool_listen(cfg.listen, cfg.backlog, cfg.socket_mode);
     if (fd < 0)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loads.h"
 #include "log.h"
 #include "worker.h"
 
@@ -107,11 +108,14 @@ struct worker_args {
     const struct config *cfg;
     struct key_source *keys;
     int listen_fd;
+    struct loads *loads;
     const sigset_t *orig_mask;
 };
 
-static void spawn(struct slot *s, const struct worker_args *w)
+/* Starts worker i in slots[i]. */
+static void spawn(struct slot *slots, int i, const struct worker_args *w)
 {
+    struct slot *s = &slots[i];
     pid_t pid = fork();
     if (pid < 0) {
         log_error("pool: fork failed: %s", strerror(errno));
@@ -122,8 +126,8 @@ static void spawn(struct slot *s, const struct worker_args *w)
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the master */
         if (sigprocmask(SIG_SETMASK, w->orig_mask, NULL) < 0)
             _exit(1);
-        exit(worker_run(w->cfg, w->keys,
-                        w->listen_fd)); /* exit, not _exit: LeakSanitizer checks at exit */
+        /* exit, not _exit: LeakSanitizer checks at exit */
+        exit(worker_run(w->cfg, w->keys, w->listen_fd, w->loads, i));
     }
     s->pid = pid;
     s->started = time(NULL);
@@ -156,7 +160,7 @@ static int reap(struct slot *slots, int n, const struct worker_args *respawn)
         if (respawn) {
             if (time(NULL) - s->started < MIN_LIFETIME_SECONDS)
                 sleep(1); /* a crash loop must not become a fork loop */
-            spawn(s, respawn);
+            spawn(slots, (int)(s - slots), respawn);
         }
     }
     for (int i = 0; i < n; i++)
@@ -191,11 +195,12 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
              const char *unix_path)
 {
     sigset_t set, orig;
-    const struct worker_args args = {cfg, keys, listen_fd, &orig};
     struct slot *slots = calloc((size_t)workers, sizeof *slots);
+    struct loads *loads = loads_create(workers);
+    const struct worker_args args = {cfg, keys, listen_fd, loads, &orig};
     struct timespec tick = {1, 0};
 
-    if (slots == NULL)
+    if (slots == NULL || loads == NULL)
         log_fatal("pool: out of memory");
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -204,7 +209,7 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
     if (sigprocmask(SIG_BLOCK, &set, &orig) < 0)
         log_fatal("pool: sigprocmask failed");
     for (int i = 0; i < workers; i++)
-        spawn(&slots[i], &args);
+        spawn(slots, i, &args);
     log_info("pool: master ready with %d workers", workers);
 
     for (;;) {
@@ -215,7 +220,7 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
         reap(slots, workers, &args);
         for (int i = 0; i < workers; i++)
             if (slots[i].pid == 0)
-                spawn(&slots[i], &args);
+                spawn(slots, i, &args);
     }
     log_info("pool: stopping, letting in-flight requests finish");
     close(listen_fd);
@@ -223,6 +228,7 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
         unlink(unix_path);
     drain(slots, workers, &set);
     free(slots);
+    loads_destroy(loads);
     log_info("pool: stopped");
     return 0;
 }

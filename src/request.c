@@ -10,11 +10,9 @@
 
 #include "log.h"
 
-void request_init(struct request *r, int listen_fd, int retry_after)
+void request_init(struct request *r, int retry_after)
 {
     memset(r, 0, sizeof *r);
-    if (FCGX_InitRequest(&r->fcgx, listen_fd, 0) != 0)
-        log_fatal("FCGX_InitRequest failed");
     r->retry_after = retry_after;
     buf_init(&r->body);
     buf_init(&r->head);
@@ -22,14 +20,13 @@ void request_init(struct request *r, int listen_fd, int retry_after)
 
 void request_destroy(struct request *r)
 {
-    FCGX_Free(&r->fcgx, 1);
     buf_free(&r->body);
     buf_free(&r->head);
 }
 
 static const char *param(struct request *r, const char *name)
 {
-    return FCGX_GetParam(name, r->fcgx.envp);
+    return FCGX_GetParam(name, r->fcgx->envp);
 }
 
 static void set_request_id(struct request *r)
@@ -65,9 +62,10 @@ static void read_params(struct request *r)
     set_request_id(r);
 }
 
-int request_accept(struct request *r)
+int request_accept(struct request *r, FCGX_Request *conn)
 {
-    if (FCGX_Accept_r(&r->fcgx) < 0)
+    r->fcgx = conn;
+    if (FCGX_Accept_r(conn) < 0)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->status = 0;
@@ -83,7 +81,7 @@ int request_read_body(struct request *r, size_t max)
         return -1;
     for (;;) {
         char chunk[8192];
-        int n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx.in);
+        int n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in);
         if (n < 0)
             return -1;
         if (r->body.len + (size_t)n > max)
@@ -101,21 +99,23 @@ int request_read_body(struct request *r, size_t max)
 static void drain_body(struct request *r)
 {
     char chunk[8192];
-    while (FCGX_GetStr(chunk, sizeof chunk, r->fcgx.in) > 0)
+    while (FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in) > 0)
         ;
 }
 
-void request_end(struct request *r, const char *route)
+void request_end(struct request *r, const char *route, int close_connection)
 {
     struct timespec now;
 
     drain_body(r);
-    /* With the input read to its end, libfcgi's graceful close (shutdown,
-     * then wait up to 2 s for nginx to close first) only keeps this worker
-     * idle; marking the request detached makes it a plain close(). */
-    if (!r->fcgx.keepConnection)
-        r->fcgx.detached = 1;
-    FCGX_Finish_r(&r->fcgx);
+    if (close_connection)
+        r->fcgx->keepConnection = 0;
+    /* Should libfcgi close the connection (nginx did not ask to keep it,
+     * or it broke): with the input read to its end, its graceful close
+     * (shutdown, then wait up to 2 s for nginx to close first) would only
+     * keep this worker idle; detached makes it a plain close(). */
+    r->fcgx->detached = 1;
+    FCGX_Finish_r(r->fcgx);
     clock_gettime(CLOCK_MONOTONIC, &now);
     long us = (long)(now.tv_sec - r->started.tv_sec) * 1000000L +
               (now.tv_nsec - r->started.tv_nsec) / 1000L;
@@ -154,9 +154,9 @@ void response_send(struct request *r, int status, const char *headers, const cha
     if (headers)
         buf_puts(h, headers);
     buf_append(h, "\r\n", 2);
-    int ok = FCGX_PutStr(h->data, (int)h->len, r->fcgx.out) >= 0;
+    int ok = FCGX_PutStr(h->data, (int)h->len, r->fcgx->out) >= 0;
     if (ok && len > 0 && r->method != METHOD_HEAD)
-        ok = FCGX_PutStr(body, (int)len, r->fcgx.out) >= 0;
+        ok = FCGX_PutStr(body, (int)len, r->fcgx->out) >= 0;
     if (!ok)
         log_warn("request id=%s: client went away while answering", r->id);
 }

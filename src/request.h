@@ -15,7 +15,7 @@
 #include "router.h"
 
 struct request {
-    FCGX_Request fcgx;
+    FCGX_Request *fcgx; /* the connection it came on; connections owns it */
     /* From the FastCGI parameters; valid until request_end. */
     char method_name[16]; /* copied: it is logged after the params are freed */
     enum method method;
@@ -34,15 +34,17 @@ struct request {
     struct timespec started;
 };
 
-void request_init(struct request *r, int listen_fd, int retry_after);
+void request_init(struct request *r, int retry_after);
 void request_destroy(struct request *r);
-/* Blocks for the next request; returns -1 when the worker should stop. */
-int request_accept(struct request *r);
+/* Reads the next request from conn, which has one waiting. Returns -1 when
+ * it was no request after all (libfcgi has then closed conn). */
+int request_accept(struct request *r, FCGX_Request *conn);
 /* Reads the whole body into r->body. Returns 0, or -1 when it is larger
  * than max bytes (nothing is read then) or the connection broke. */
 int request_read_body(struct request *r, size_t max);
-/* Finishes the request (draining any unread body) and logs one line. */
-void request_end(struct request *r, const char *route);
+/* Finishes the request (draining any unread body), closes its connection
+ * if nginx asked so or close_connection is set, and logs one line. */
+void request_end(struct request *r, const char *route, int close_connection);
 
 /* Sends the answer. headers holds extra "Name: value\r\n" lines or is NULL;
  * content_type is NULL when there is no body. HEAD answers omit the body. */
