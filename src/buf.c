@@ -25,6 +25,10 @@ void buf_free(struct buf *b)
 
 void buf_reset(struct buf *b)
 {
+    /* A worker's buffers are reused for every request: one grown for a
+     * large answer is given back rather than kept for the small ones. */
+    if (b->cap > BUF_KEEP)
+        buf_free(b);
     b->len = 0;
 }
 

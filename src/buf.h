@@ -18,8 +18,12 @@ struct buf {
     size_t cap;
 };
 
+/* The largest allocation buf_reset keeps for reuse. */
+#define BUF_KEEP ((size_t)64 * 1024)
+
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
+/* Empties b, keeping its memory unless it grew past BUF_KEEP. */
 void buf_reset(struct buf *b);
 void buf_append(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);

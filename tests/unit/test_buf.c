@@ -45,6 +45,14 @@ int main(void)
     for (int i = 0; i < 10000; i++)
         buf_puts(&b, "0123456789");
     CHECK(b.len == 100000 && memcmp(b.data + 99990, "0123456789", 10) == 0, "grows");
+    buf_reset(&b);
+    CHECK(b.len == 0 && b.cap == 0, "a buffer past BUF_KEEP is given back on reset (cap %zu)",
+          b.cap);
+    buf_puts(&b, "small");
+    size_t cap = b.cap;
+    buf_reset(&b);
+    CHECK(b.len == 0 && b.cap == cap && cap > 0 && cap <= BUF_KEEP, "a small buffer is kept");
+    CHECK(strcmp(buf_cstr(&b), "") == 0, "empty after reset");
     buf_free(&b);
     return unit_report("test_buf");
 }
