@@ -469,6 +469,14 @@ def process_alive(pid):
         return True
 
 
+def healthy(ctx):
+    """Whether GET /api/health answers 200 now (False while nothing listens)."""
+    try:
+        return ctx.client.request("GET", "/api/health").status == 200
+    except OSError:
+        return False
+
+
 def wait_until(predicate, timeout, interval=0.2):
     """Calls predicate until it returns a true value or timeout seconds pass;
     returns the last value."""

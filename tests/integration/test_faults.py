@@ -8,16 +8,9 @@ import signal
 import threading
 import time
 
-from client import (all_at_once, check, expect_json, expect_problem, process_alive, wait_until)
+from client import (all_at_once, check, expect_json, expect_problem, healthy, process_alive, wait_until)
 
 RUN_LAST = True
-
-
-def healthy(ctx):
-    try:
-        return ctx.client.request("GET", "/api/health").status == 200
-    except OSError:
-        return False
 
 
 def test_ten_times_more_clients_than_workers_never_stall(ctx):

@@ -37,7 +37,8 @@ import tempfile
 import threading
 import time
 
-from client import Failure, Skip, b64url, check, expect_json, expect_problem, expect_task, wait_until
+from client import (Failure, Skip, b64url, check, expect_json, expect_problem, expect_task, healthy,
+                    wait_until)
 
 BASE_URL = "http://localhost:3000"  # Better Auth's baseURL: its iss and aud
 OTHER_AUDIENCE = "http://other.example"
@@ -258,13 +259,6 @@ def flip_byte(data, i):
 
 
 # --- the pool under other settings ----------------------------------------------
-
-
-def healthy(ctx):
-    try:
-        return ctx.client.request("GET", "/api/health").status == 200
-    except OSError:
-        return False
 
 
 def stack_with(ctx, settings, *args):

@@ -15,20 +15,13 @@ scripts/stack and are skipped with --base.
 """
 import os
 
-from client import all_at_once, check, expect_json, expect_task, wait_until
+from client import all_at_once, check, expect_json, expect_task, healthy, wait_until
 
 RUN_LAST = True
 
 WORKERS = 2
 BURST = 40  # concurrent clients: twenty per worker
 TIMEOUT = 5  # seconds for any one answer
-
-
-def healthy(ctx):
-    try:
-        return ctx.client.request("GET", "/api/health").status == 200
-    except OSError:
-        return False
 
 
 def fastcgi_connections(ctx):

@@ -10,8 +10,8 @@ import signal
 import threading
 import time
 
-from client import (Failure, Skip, check, expect_json, expect_problem, expect_task, process_alive,
-                    wait_until)
+from client import (Failure, Skip, check, expect_json, expect_problem, expect_task, healthy,
+                    process_alive, wait_until)
 
 RUN_LAST = True
 
@@ -20,13 +20,6 @@ EXIT_SECONDS = 10  # the master and its workers are gone this long after SIGTERM
 # What nginx answers when no worker does (nginx/snippets/todo-api-locations.conf).
 NGINX_503 = {"type": "about:blank", "title": "Service Unavailable", "status": 503,
              "detail": "the service is unavailable"}
-
-
-def healthy(ctx):
-    try:
-        return ctx.client.request("GET", "/api/health").status == 200
-    except OSError:
-        return False
 
 
 def argv0(pid):
