@@ -7,6 +7,7 @@
 #include "loads.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +47,11 @@ void loads_destroy(struct loads *l)
 void loads_set(struct loads *l, int i, int open)
 {
     atomic_store_explicit(&l->open[i], open, memory_order_relaxed);
+}
+
+void loads_forget(struct loads *l, int i)
+{
+    loads_set(l, i, INT_MAX); /* never the fewest */
 }
 
 bool loads_is_least(const struct loads *l, int i)

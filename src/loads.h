@@ -22,6 +22,9 @@ void loads_destroy(struct loads *l);
 
 /* Worker i now holds open connections. */
 void loads_set(struct loads *l, int i, int open);
+/* Worker i is gone. Its last count stays until its successor reports, and
+ * if low it would keep every busy worker from taking a new connection. */
+void loads_forget(struct loads *l, int i);
 /* Whether no other worker holds fewer connections than worker i. */
 bool loads_is_least(const struct loads *l, int i);
 

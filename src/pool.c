@@ -158,6 +158,7 @@ static int reap(struct slot *slots, int n, const struct worker_args *respawn)
                      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
         s->pid = 0;
         if (respawn) {
+            loads_forget(respawn->loads, (int)(s - slots));
             if (time(NULL) - s->started < MIN_LIFETIME_SECONDS)
                 sleep(1); /* a crash loop must not become a fork loop */
             spawn(slots, (int)(s - slots), respawn);

@@ -34,6 +34,13 @@ int main(void)
     loads_set(l, 2, 10);
     CHECK(loads_is_least(l, 0), "5 against 9 and 10 is the fewest");
 
+    /* A dead worker's low count must not make the living ones wait. */
+    loads_set(l, 1, 0);
+    CHECK(!loads_is_least(l, 0), "5 against a live 0 is not the fewest");
+    loads_forget(l, 1);
+    CHECK(loads_is_least(l, 0), "a forgotten worker is never the fewest");
+    CHECK(!loads_is_least(l, 1), "nor is the forgotten one itself");
+
     loads_destroy(l);
     return unit_report("test_loads");
 }
