@@ -13,7 +13,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -93,11 +92,10 @@ static FCGX_Request *next_ready(struct connections *cs, const struct pollfd *fds
     return NULL;
 }
 
-FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, const sigset_t *wait_mask)
+FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, int stop_fd)
 {
-    struct pollfd fds[CONNECTIONS_MAX + 1];
+    struct pollfd fds[CONNECTIONS_MAX + 2];
     size_t slot_of[CONNECTIONS_MAX];
-    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
 
     for (;;) {
         nfds_t n = 0;
@@ -111,14 +109,15 @@ FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, const sig
         if (cs->loads)
             loads_set(cs->loads, cs->self, (int)n);
         nfds_t conns = n;
+        fds[n++] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
         FCGX_Request *slot = cs->listen_fd >= 0 ? free_slot(cs) : NULL;
         if (slot)
             fds[n++] = (struct pollfd){.fd = cs->listen_fd, .events = POLLIN};
 
-        int ready = ppoll(fds, n, timeout_ms < 0 ? NULL : &ts, wait_mask);
+        int ready = poll(fds, n, timeout_ms);
         if (ready < 0 && errno != EINTR)
             log_fatal("connections: poll failed: %s", strerror(errno));
-        if (ready <= 0)
+        if (ready <= 0 || fds[conns].revents)
             return NULL;
         FCGX_Request *conn = next_ready(cs, fds, slot_of, conns);
         /* Left in the backlog while this worker is busy, a new request
@@ -137,6 +136,13 @@ void connections_stop_accepting(struct connections *cs)
     if (cs->listen_fd >= 0)
         close(cs->listen_fd);
     cs->listen_fd = -1;
+}
+
+void connections_close_idle(struct connections *cs)
+{
+    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
+        if (cs->conn[i].ipcFd >= 0 && has_request(&cs->conn[i]) < 0)
+            close_connection(&cs->conn[i]);
 }
 
 size_t connections_open(const struct connections *cs)

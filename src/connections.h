@@ -15,7 +15,6 @@
 #ifndef CONNECTIONS_H
 #define CONNECTIONS_H
 
-#include <signal.h>
 #include <stddef.h>
 
 #include <fcgiapp.h>
@@ -37,17 +36,20 @@ struct connections {
 /* loads may be NULL: then a busy worker takes every new connection too. */
 void connections_init(struct connections *cs, int listen_fd, struct loads *loads, int self);
 
-/* Waits, with the signal mask set to wait_mask, until a connection has a
- * request to read and returns it, ready for request_accept. Meanwhile it
- * takes new connections: always when it has nothing to serve, and while
- * busy only if no worker holds fewer, so that no new request waits in the
- * backlog behind kept connections and the load stays even. Returns NULL
- * when a signal interrupted the wait or timeout_ms (-1: none) passed with
- * nothing to serve. */
-FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, const sigset_t *wait_mask);
+/* Waits until a connection has a request to read and returns it, ready
+ * for request_accept. Meanwhile it takes new connections: always when it
+ * has nothing to serve, and while busy only if no worker holds fewer, so
+ * that no new request waits in the backlog behind kept connections and the
+ * load stays even. Returns NULL as soon as stop_fd is readable (the
+ * worker's signalfd), or when timeout_ms (-1: none) passed with nothing to
+ * serve. */
+FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, int stop_fd);
 
 /* Closes this worker's copy of the listening socket: no new connections. */
 void connections_stop_accepting(struct connections *cs);
+
+/* Closes every connection with no request waiting on it now. */
+void connections_close_idle(struct connections *cs);
 
 /* How many connections are open. */
 size_t connections_open(const struct connections *cs);

@@ -6,7 +6,9 @@
  */
 #include "log.h"
 
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,40 @@ int log_enabled(enum log_level level)
     return level <= current_level;
 }
 
-static void log_line(enum log_level level, const char *fmt, va_list ap)
+/* Request lines waiting for log_flush. PIPE_BUF bounds one write: on the
+ * pipe that supervisor or a shell gives all workers, such a write is never
+ * interleaved with another process's. */
+static char batch[PIPE_BUF];
+static size_t batch_len;
+
+static void write_all(const char *s, size_t len)
+{
+    ssize_t w = write(STDERR_FILENO, s, len);
+    (void)w; /* nowhere left to report a failed log write */
+}
+
+void log_flush(void)
+{
+    if (batch_len > 0)
+        write_all(batch, batch_len);
+    batch_len = 0;
+}
+
+/* Writes one line now, or adds it to the batch. Any line written now
+ * flushes the batch first, so lines keep their order. */
+static void emit(const char *line, size_t len, bool batched)
+{
+    if (!batched || batch_len + len > sizeof batch)
+        log_flush();
+    if (!batched) {
+        write_all(line, len);
+        return;
+    }
+    memcpy(batch + batch_len, line, len);
+    batch_len += len;
+}
+
+static void log_line(enum log_level level, bool batched, const char *fmt, va_list ap)
 {
     char line[2048];
     struct timeval tv;
@@ -55,8 +90,7 @@ static void log_line(enum log_level level, const char *fmt, va_list ap)
     if (len > sizeof line - 2)
         len = sizeof line - 2; /* truncated: still one whole line */
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w; /* nowhere left to report a failed log write */
+    emit(line, len, batched);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -65,7 +99,17 @@ void log_msg(enum log_level level, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    log_line(level, fmt, ap);
+    log_line(level, false, fmt, ap);
+    va_end(ap);
+}
+
+void log_request(const char *fmt, ...)
+{
+    if (!log_enabled(LOG_INFO))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_line(LOG_INFO, true, fmt, ap);
     va_end(ap);
 }
 
@@ -73,7 +117,7 @@ void log_fatal(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_line(LOG_ERROR, fmt, ap);
+    log_line(LOG_ERROR, false, fmt, ap);
     va_end(ap);
     abort();
 }

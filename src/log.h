@@ -16,6 +16,13 @@ int log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* The line a worker logs for each request, at info level. A busy worker
+ * batches them and writes them when it runs out of work (log_flush), up to
+ * PIPE_BUF bytes at once: one write instead of one per request. Every other
+ * line flushes the batch first. */
+void log_request(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_flush(void);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

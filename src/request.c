@@ -119,8 +119,8 @@ void request_end(struct request *r, const char *route, int close_connection)
     clock_gettime(CLOCK_MONOTONIC, &now);
     long us = (long)(now.tv_sec - r->started.tv_sec) * 1000000L +
               (now.tv_nsec - r->started.tv_nsec) / 1000L;
-    log_info("request id=%s method=%s route=%s status=%d duration_ms=%ld.%03ld", r->id,
-             r->method_name, route, r->status, us / 1000, us % 1000);
+    log_request("request id=%s method=%s route=%s status=%d duration_ms=%ld.%03ld", r->id,
+                r->method_name, route, r->status, us / 1000, us % 1000);
 }
 
 const char *http_reason(int status)
