@@ -34,14 +34,6 @@ void connections_init(struct connections *cs, int listen_fd, struct loads *loads
                   strerror(errno));
 }
 
-static FCGX_Request *free_slot(struct connections *cs)
-{
-    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
-        if (cs->conn[i].ipcFd < 0)
-            return &cs->conn[i];
-    return NULL;
-}
-
 static void close_connection(FCGX_Request *c)
 {
     c->detached = 1; /* a plain close(): nothing is left to read or write */
@@ -99,18 +91,22 @@ FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, int stop_
 
     for (;;) {
         nfds_t n = 0;
+        FCGX_Request *slot = NULL; /* where a new connection would go */
         for (size_t k = 0; k < CONNECTIONS_MAX; k++) {
             size_t i = (cs->next + k) % CONNECTIONS_MAX;
             if (cs->conn[i].ipcFd >= 0) {
                 fds[n] = (struct pollfd){.fd = cs->conn[i].ipcFd, .events = POLLIN};
                 slot_of[n++] = i;
+            } else if (slot == NULL) {
+                slot = &cs->conn[i];
             }
         }
         if (cs->loads)
             loads_set(cs->loads, cs->self, (int)n);
         nfds_t conns = n;
         fds[n++] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
-        FCGX_Request *slot = cs->listen_fd >= 0 ? free_slot(cs) : NULL;
+        if (cs->listen_fd < 0)
+            slot = NULL;
         if (slot)
             fds[n++] = (struct pollfd){.fd = cs->listen_fd, .events = POLLIN};
 
