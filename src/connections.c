@@ -1,10 +1,11 @@
 /*
- * connections: a worker's open FastCGI connections. See connections.h.
+ * connections: the next connection to serve. See connections.h.
  *
  * libfcgi is given each connection already accepted (ipcFd set, listen_sock
  * -1), so FCGX_Accept_r only reads the next request from it; when it drops
  * a connection for a protocol error, its own accept fails at once on the
- * missing socket instead of blocking.
+ * missing socket instead of blocking. One FCGX_Request serves them all:
+ * libfcgi keeps nothing of a connection between its requests.
  */
 #include "connections.h"
 
@@ -12,146 +13,177 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
 
-void connections_init(struct connections *cs, int listen_fd, struct loads *loads, int self)
+/* nginx writes a request as soon as it has connected; a client that
+ * connects and says nothing gets this long before it is dropped. */
+#define FIRST_REQUEST_MS 1000
+
+void connections_init(struct connections *cs, struct sharing *sh, int listen_fd)
 {
+    cs->sh = sh;
     cs->listen_fd = listen_fd;
-    cs->loads = loads;
-    cs->self = self;
-    cs->next = 0;
-    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
-        if (FCGX_InitRequest(&cs->conn[i], -1, 0) != 0)
-            log_fatal("connections: FCGX_InitRequest failed");
-    /* Every idle worker polls the shared socket and they race to accept:
-     * the losers must see EAGAIN, not block. */
+    cs->slot = -1;
+    cs->again = false;
+    if (FCGX_InitRequest(&cs->req, -1, 0) != 0)
+        log_fatal("connections: FCGX_InitRequest failed");
+    /* Idle workers race to accept: the losers must see EAGAIN, not block. */
     int flags = fcntl(listen_fd, F_GETFL);
     if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
         log_fatal("connections: cannot make the listening socket non-blocking: %s",
                   strerror(errno));
 }
 
-static void close_connection(FCGX_Request *c)
-{
-    c->detached = 1; /* a plain close(): nothing is left to read or write */
-    FCGX_Free(c, 1);
-}
-
-/* Takes one new connection, unless another worker was quicker. */
-static void accept_one(struct connections *cs, FCGX_Request *slot)
-{
-    int fd = accept4(cs->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-            log_warn("connections: accept failed: %s", strerror(errno));
-            poll(NULL, 0, 100); /* EMFILE and the like: back off, do not spin */
-        }
-        return;
-    }
-    slot->ipcFd = fd;
-    /* FCGX_Accept_r first finishes the previous request, and closes the
-     * connection unless it was to be kept: this one is. */
-    slot->keepConnection = 1;
-}
-
-/* 1: a request is waiting on c; 0: nginx closed it (now closed here too);
- * -1: nothing yet. */
-static int has_request(FCGX_Request *c)
+/* 1: a request (or part of one) is waiting on fd; 0: nginx closed it; -1:
+ * nothing yet. */
+static int has_request(int fd)
 {
     char byte;
-    ssize_t n = recv(c->ipcFd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0)
         return 1;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return -1;
-    close_connection(c);
     return 0;
 }
 
-/* The next connection with a request, in round-robin order, or NULL. */
-static FCGX_Request *next_ready(struct connections *cs, const struct pollfd *fds,
-                                const size_t *slot_of, nfds_t n)
+static void hand_to_libfcgi(struct connections *cs, int fd)
 {
-    for (nfds_t j = 0; j < n; j++) {
-        if (fds[j].revents && has_request(&cs->conn[slot_of[j]]) > 0) {
-            cs->next = (slot_of[j] + 1) % CONNECTIONS_MAX;
-            return &cs->conn[slot_of[j]];
-        }
-    }
-    return NULL;
+    cs->req.ipcFd = fd;
+    /* FCGX_Accept_r first finishes the previous request, and would close
+     * the connection unless it is to be kept: it is. A connection broken
+     * mid-request is shut down (detached 0), so that nginx sees it close
+     * even while other processes hold copies; libfcgi waits for nginx's
+     * close with select(), hence the FD_SETSIZE bound. */
+    cs->req.keepConnection = 1;
+    cs->req.detached = fd >= FD_SETSIZE;
 }
 
-FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, int stop_fd)
+/* Takes one new connection, unless another worker was quicker. */
+static bool accept_new(struct connections *cs)
 {
-    struct pollfd fds[CONNECTIONS_MAX + 2];
-    size_t slot_of[CONNECTIONS_MAX];
-
-    for (;;) {
-        nfds_t n = 0;
-        FCGX_Request *slot = NULL; /* where a new connection would go */
-        for (size_t k = 0; k < CONNECTIONS_MAX; k++) {
-            size_t i = (cs->next + k) % CONNECTIONS_MAX;
-            if (cs->conn[i].ipcFd >= 0) {
-                fds[n] = (struct pollfd){.fd = cs->conn[i].ipcFd, .events = POLLIN};
-                slot_of[n++] = i;
-            } else if (slot == NULL) {
-                slot = &cs->conn[i];
-            }
+    int fd = accept4(cs->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            sharing_set_backlog(cs->sh, false);
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            log_warn("connections: accept failed: %s", strerror(errno));
+            poll(NULL, 0, 100); /* EMFILE and the like: back off, do not spin */
         }
-        if (cs->loads)
-            loads_set(cs->loads, cs->self, (int)n);
-        nfds_t conns = n;
-        fds[n++] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
-        if (cs->listen_fd < 0)
-            slot = NULL;
-        if (slot)
-            fds[n++] = (struct pollfd){.fd = cs->listen_fd, .events = POLLIN};
-
-        int ready = poll(fds, n, timeout_ms);
-        if (ready < 0 && errno != EINTR)
-            log_fatal("connections: poll failed: %s", strerror(errno));
-        if (ready <= 0 || fds[conns].revents)
-            return NULL;
-        FCGX_Request *conn = next_ready(cs, fds, slot_of, conns);
-        /* Left in the backlog while this worker is busy, a new request
-         * would wait behind the kept connections, which never run dry under
-         * load; so a busy worker takes it too when no other holds fewer. */
-        if (slot && fds[n - 1].revents &&
-            (conn == NULL || cs->loads == NULL || loads_is_least(cs->loads, cs->self)))
-            accept_one(cs, slot);
-        if (conn)
-            return conn;
+        return false;
     }
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready;
+    while ((ready = poll(&p, 1, FIRST_REQUEST_MS)) < 0 && errno == EINTR)
+        ;
+    if (ready <= 0 || has_request(fd) <= 0) {
+        close(fd);
+        return false;
+    }
+    cs->slot = -1;
+    hand_to_libfcgi(cs, fd);
+    return true;
+}
+
+/* Serves slot, claimed by this worker, if a request is waiting on it. */
+static bool serve_claimed(struct connections *cs, int slot, uint32_t gen)
+{
+    int fd = sharing_copy(cs->sh, slot, gen);
+    if (fd < 0) {
+        log_error("connections: no copy of shared connection %d; closing it", slot);
+        sharing_retire(cs->sh, slot, false);
+        return false;
+    }
+    for (;;) {
+        int has = has_request(fd);
+        if (has > 0) {
+            cs->slot = slot;
+            cs->gen = gen;
+            hand_to_libfcgi(cs, fd);
+            return true;
+        }
+        if (has == 0) {
+            sharing_retire(cs->sh, slot, false);
+            return false;
+        }
+        /* Woken for data another worker read already: give it back. */
+        if (!sharing_release(cs->sh, slot) || !sharing_claim(cs->sh, slot, gen))
+            return false;
+    }
+}
+
+FCGX_Request *connections_wait(struct connections *cs, int timeout_ms)
+{
+    if (cs->again) {
+        cs->again = false;
+        if (serve_claimed(cs, cs->slot, cs->gen))
+            return &cs->req;
+    }
+    for (;;) {
+        struct epoll_event ev;
+        /* A new connection first: in the epoll set the listening socket
+         * would queue behind every request waiting there, once per
+         * connection in the backlog. */
+        if (cs->listen_fd >= 0 && sharing_maybe_backlog(cs->sh) && accept_new(cs))
+            return &cs->req;
+        sharing_tidy(cs->sh, false);
+        int n = epoll_wait(sharing_epoll_fd(cs->sh), &ev, 1, timeout_ms);
+        if (n < 0 && errno != EINTR)
+            log_fatal("connections: epoll_wait failed: %s", strerror(errno));
+        if (n <= 0) {
+            if (n == 0 && timeout_ms > 0)
+                sharing_tidy(cs->sh, true); /* idle: a good time to close old copies */
+            return NULL;
+        }
+        if (ev.data.u64 == SHARING_LISTEN) {
+            if (cs->listen_fd < 0)
+                return NULL; /* stopping: the others accept */
+            sharing_set_backlog(cs->sh, true);
+            if (accept_new(cs))
+                return &cs->req;
+            continue;
+        }
+        int slot = (int)(ev.data.u64 & 0xffffffffu);
+        uint32_t gen = (uint32_t)(ev.data.u64 >> 32);
+        if (slot < SHARING_SLOTS && sharing_claim(cs->sh, slot, gen) &&
+            serve_claimed(cs, slot, gen))
+            return &cs->req;
+    }
+}
+
+void connections_done(struct connections *cs, bool close_it)
+{
+    int fd = cs->req.ipcFd;
+    cs->req.ipcFd = -1; /* the copy is sharing's, or closed below */
+    if (fd < 0) {       /* libfcgi closed it: nginx does not keep it, or it broke */
+        if (cs->slot >= 0)
+            sharing_retire(cs->sh, cs->slot, true);
+        return;
+    }
+    if (close_it) {
+        shutdown(fd, SHUT_RDWR); /* for the copies too */
+        if (cs->slot >= 0)
+            sharing_retire(cs->sh, cs->slot, false);
+        else
+            close(fd);
+        return;
+    }
+    if (cs->slot < 0 && (cs->slot = sharing_add(cs->sh, fd, &cs->gen)) < 0) {
+        close(fd); /* no room to share it: nginx opens another */
+        return;
+    }
+    /* The event of a request that came meanwhile is spent: serve it. */
+    cs->again = sharing_release(cs->sh, cs->slot) && sharing_claim(cs->sh, cs->slot, cs->gen);
 }
 
 void connections_stop_accepting(struct connections *cs)
 {
-    if (cs->listen_fd >= 0)
-        close(cs->listen_fd);
-    cs->listen_fd = -1;
-}
-
-void connections_close_idle(struct connections *cs)
-{
-    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
-        if (cs->conn[i].ipcFd >= 0 && has_request(&cs->conn[i]) < 0)
-            close_connection(&cs->conn[i]);
-}
-
-size_t connections_open(const struct connections *cs)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
-        n += cs->conn[i].ipcFd >= 0;
-    return n;
-}
-
-void connections_close_all(struct connections *cs)
-{
-    for (size_t i = 0; i < CONNECTIONS_MAX; i++)
-        if (cs->conn[i].ipcFd >= 0)
-            close_connection(&cs->conn[i]);
+    if (sharing_alone(cs->sh))
+        sharing_stop_accepting(cs->sh);
+    cs->listen_fd = -1; /* the pool's copy stays open, for the others */
 }

@@ -1,60 +1,55 @@
 /*
- * connections: the FastCGI connections one worker holds open, and which of
- * them to serve next. It owns accepting (without blocking, from the
- * listening socket all workers share), noticing connections nginx closed,
- * and closing them all when the worker stops. Reading and answering a
- * request is request's; what the answer is, handlers'.
+ * connections: which FastCGI connection a worker serves next, and what
+ * becomes of it afterwards. It owns accepting (from the listening socket
+ * all workers share), claiming a shared connection with a request waiting,
+ * sharing a new connection nginx keeps, and closing those nginx closed.
+ * Reading and answering a request is request's; what the answer is,
+ * handlers'; the shared table and epoll set, sharing's.
  *
  * Why not libfcgi's own accept loop: a libfcgi worker that keeps a
  * connection alive (fastcgi_keep_conn) waits on that one connection and
  * accepts nothing else, so requests on new connections queue in the listen
- * backlog behind workers idling on kept ones. Here a worker waits on all of
- * its connections and the listening socket at once; libfcgi only reads and
- * writes the records of the connection it is handed.
+ * backlog behind workers idling on kept ones. Here every idle worker waits
+ * on the pool's one epoll set (sharing.h); libfcgi only reads and writes
+ * the records of the connection it is handed.
+ *
+ * A new connection is served by the worker that accepted it; after that
+ * first request, if nginx keeps it, it is shared. A connection per request
+ * (fastcgi_keep_conn off) is thus never shared, and costs nothing more.
  */
 #ifndef CONNECTIONS_H
 #define CONNECTIONS_H
 
-#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 
-#include "loads.h"
-
-/* nginx closes idle connections beyond its keepalive cache; a worker with
- * this many open stops accepting and leaves new ones to the others. */
-#define CONNECTIONS_MAX 64
+#include "sharing.h"
 
 struct connections {
-    int listen_fd;                      /* -1 once the worker stops accepting */
-    struct loads *loads;                /* the pool's, or NULL for a worker on its own */
-    int self;                           /* this worker's index in loads */
-    size_t next;                        /* where the round-robin scan starts */
-    FCGX_Request conn[CONNECTIONS_MAX]; /* ipcFd < 0: a free slot */
+    struct sharing *sh;
+    int listen_fd;    /* -1 once this worker stops accepting */
+    FCGX_Request req; /* the connection being served, for libfcgi */
+    int slot;         /* its slot, or -1: new, not shared yet */
+    uint32_t gen;     /* the slot's generation */
+    bool again;       /* slot was claimed back when released: serve it next */
 };
 
-/* loads may be NULL: then a busy worker takes every new connection too. */
-void connections_init(struct connections *cs, int listen_fd, struct loads *loads, int self);
+void connections_init(struct connections *cs, struct sharing *sh, int listen_fd);
 
 /* Waits until a connection has a request to read and returns it, ready
- * for request_accept. Meanwhile it takes new connections: always when it
- * has nothing to serve, and while busy only if no worker holds fewer, so
- * that no new request waits in the backlog behind kept connections and the
- * load stays even. Returns NULL as soon as stop_fd is readable (the
- * worker's signalfd), or when timeout_ms (-1: none) passed with nothing to
- * serve. */
-FCGX_Request *connections_wait(struct connections *cs, int timeout_ms, int stop_fd);
+ * for request_accept; NULL when timeout_ms (-1: none) passed, or a signal
+ * came, with nothing to serve. */
+FCGX_Request *connections_wait(struct connections *cs, int timeout_ms);
 
-/* Closes this worker's copy of the listening socket: no new connections. */
+/* After request_end: shares the connection if new and kept by nginx,
+ * gives it back to the pool, or, when close is set or it broke, closes it
+ * (for every process: nginx sees it close). */
+void connections_done(struct connections *cs, bool close);
+
+/* No new connections for this worker; a worker on its own also takes the
+ * listening socket out of its epoll set. */
 void connections_stop_accepting(struct connections *cs);
-
-/* Closes every connection with no request waiting on it now. */
-void connections_close_idle(struct connections *cs);
-
-/* How many connections are open. */
-size_t connections_open(const struct connections *cs);
-
-/* Closes every open connection. */
-void connections_close_all(struct connections *cs);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "db.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,7 +185,10 @@ static void drop_if_closed(struct db *db)
     if (db->conn == NULL || now_ms() - db->used_at_ms < IDLE_CHECK_MS)
         return;
     struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
-    if (p.fd >= 0 && poll(&p, 1, 0) == 0)
+    int ready;
+    while ((ready = poll(&p, 1, 0)) < 0 && errno == EINTR) /* a stop signal */
+        ;
+    if (p.fd >= 0 && ready == 0)
         return;
     log_warn("db: the server closed the idle connection, reconnecting");
     db_close(db);

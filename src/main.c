@@ -17,6 +17,7 @@
 #include "key_source.h"
 #include "log.h"
 #include "pool.h"
+#include "sharing.h"
 #include "worker.h"
 
 static int is_socket(int fd)
@@ -75,8 +76,14 @@ int main(int argc, char **argv)
             log_error("no socket: set LISTEN, or start under spawn-fcgi or systemd");
             return 1;
         }
-        return cfg.workers ? pool_run(&cfg, &keys, fd, cfg.workers, NULL)
-                           : worker_run(&cfg, &keys, fd, NULL, 0);
+        if (cfg.workers)
+            return pool_run(&cfg, &keys, fd, cfg.workers, NULL);
+        struct sharing *sh = sharing_create(0, fd); /* a pool of one */
+        if (sh == NULL)
+            return 1;
+        int status = worker_run(&cfg, &keys, sh, fd);
+        sharing_destroy(sh);
+        return status;
     }
     int fd = pool_listen(cfg.listen, cfg.backlog, cfg.socket_mode);
     if (fd < 0)

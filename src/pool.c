@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loads.h"
 #include "log.h"
+#include "sharing.h"
 #include "worker.h"
 
 #define DRAIN_SECONDS 30
@@ -108,7 +110,8 @@ struct worker_args {
     const struct config *cfg;
     struct key_source *keys;
     int listen_fd;
-    struct loads *loads;
+    struct sharing *sh;
+    int signal_fd; /* the master's */
     const sigset_t *orig_mask;
 };
 
@@ -126,8 +129,10 @@ static void spawn(struct slot *slots, int i, const struct worker_args *w)
         prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the master */
         if (sigprocmask(SIG_SETMASK, w->orig_mask, NULL) < 0)
             _exit(1);
+        close(w->signal_fd);
+        sharing_enter(w->sh, i);
         /* exit, not _exit: LeakSanitizer checks at exit */
-        exit(worker_run(w->cfg, w->keys, w->listen_fd, w->loads, i));
+        exit(worker_run(w->cfg, w->keys, w->sh, w->listen_fd));
     }
     s->pid = pid;
     s->started = time(NULL);
@@ -158,7 +163,9 @@ static int reap(struct slot *slots, int n, const struct worker_args *respawn)
                      WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
         s->pid = 0;
         if (respawn) {
-            loads_forget(respawn->loads, (int)(s - slots));
+            /* nginx waits for the answers it was writing: close those
+             * connections; and give its successor every live one */
+            sharing_abandon(respawn->sh, (int)(s - slots));
             if (time(NULL) - s->started < MIN_LIFETIME_SECONDS)
                 sleep(1); /* a crash loop must not become a fork loop */
             spawn(slots, (int)(s - slots), respawn);
@@ -192,16 +199,31 @@ static void drain(struct slot *slots, int n, const sigset_t *set)
     }
 }
 
+/* Waits up to a second for a signal, meanwhile taking the copies of new
+ * shared connections; returns the signal, or 0. */
+static int wait_master(int signal_fd, struct sharing *sh)
+{
+    struct pollfd p[2] = {{.fd = signal_fd, .events = POLLIN},
+                          {.fd = sharing_inbox_fd(sh), .events = POLLIN}};
+    struct signalfd_siginfo si;
+
+    if (poll(p, 2, 1000) < 0 && errno != EINTR)
+        log_fatal("pool: poll failed: %s", strerror(errno));
+    if (p[1].revents)
+        sharing_tidy(sh, true);
+    if (p[0].revents && read(signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
+        return (int)si.ssi_signo;
+    return 0;
+}
+
 int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, int workers,
              const char *unix_path)
 {
     sigset_t set, orig;
     struct slot *slots = calloc((size_t)workers, sizeof *slots);
-    struct loads *loads = loads_create(workers);
-    const struct worker_args args = {cfg, keys, listen_fd, loads, &orig};
-    struct timespec tick = {1, 0};
+    struct sharing *sh = sharing_create(workers, listen_fd);
 
-    if (slots == NULL || loads == NULL)
+    if (slots == NULL || sh == NULL)
         log_fatal("pool: out of memory");
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -209,27 +231,35 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
     sigaddset(&set, SIGINT);
     if (sigprocmask(SIG_BLOCK, &set, &orig) < 0)
         log_fatal("pool: sigprocmask failed");
+    int signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0)
+        log_fatal("pool: signalfd failed: %s", strerror(errno));
+    const struct worker_args args = {cfg, keys, listen_fd, sh, signal_fd, &orig};
     for (int i = 0; i < workers; i++)
         spawn(slots, i, &args);
     log_info("pool: master ready with %d workers", workers);
 
     for (;;) {
-        int sig = sigtimedwait(&set, NULL, &tick);
+        int sig = wait_master(signal_fd, sh);
         if (sig == SIGTERM || sig == SIGINT)
             break;
         /* SIGCHLD, or the tick: also retries a fork that failed */
         reap(slots, workers, &args);
+        sharing_tidy(sh, true); /* a new worker inherits every live copy */
         for (int i = 0; i < workers; i++)
             if (slots[i].pid == 0)
                 spawn(slots, i, &args);
     }
     log_info("pool: stopping, letting in-flight requests finish");
+    sharing_stop_accepting(sh);
     close(listen_fd);
     if (unix_path)
         unlink(unix_path);
     drain(slots, workers, &set);
+    sharing_close_all(sh); /* nginx sees the kept connections close */
+    sharing_destroy(sh);
+    close(signal_fd);
     free(slots);
-    loads_destroy(loads);
     log_info("pool: stopped");
     return 0;
 }

@@ -103,13 +103,11 @@ static void drain_body(struct request *r)
         ;
 }
 
-void request_end(struct request *r, const char *route, int close_connection)
+void request_end(struct request *r, const char *route)
 {
     struct timespec now;
 
     drain_body(r);
-    if (close_connection)
-        r->fcgx->keepConnection = 0;
     /* Should libfcgi close the connection (nginx did not ask to keep it,
      * or it broke): with the input read to its end, its graceful close
      * (shutdown, then wait up to 2 s for nginx to close first) would only

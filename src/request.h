@@ -43,8 +43,8 @@ int request_accept(struct request *r, FCGX_Request *conn);
  * than max bytes (nothing is read then) or the connection broke. */
 int request_read_body(struct request *r, size_t max);
 /* Finishes the request (draining any unread body), closes its connection
- * if nginx asked so or close_connection is set, and logs one line. */
-void request_end(struct request *r, const char *route, int close_connection);
+ * if nginx did not ask to keep it, and logs one line. */
+void request_end(struct request *r, const char *route);
 
 /* Sends the answer. headers holds extra "Name: value\r\n" lines or is NULL;
  * content_type is NULL when there is no body. HEAD answers omit the body. */

@@ -9,12 +9,12 @@
 
 #include "config.h"
 #include "key_source.h"
-#include "loads.h"
+#include "sharing.h"
 
-/* Serves on listen_fd until SIGTERM; returns the process exit status.
- * loads and self: the pool's shared counts and this worker's index in
- * them, or NULL and 0 for a worker on its own (spawn-fcgi, systemd). */
-int worker_run(const struct config *cfg, struct key_source *keys, int listen_fd,
-               struct loads *loads, int self);
+/* Serves the connections of listen_fd and sh until SIGTERM; returns the
+ * process exit status. sh is the pool's (entered as this worker), or a
+ * worker's own when it runs without a master (spawn-fcgi, systemd). */
+int worker_run(const struct config *cfg, struct key_source *keys, struct sharing *sh,
+               int listen_fd);
 
 #endif

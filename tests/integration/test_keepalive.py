@@ -4,8 +4,8 @@ By default nginx keeps FastCGI connections (keepalive 16 in the upstream,
 fastcgi_keep_conn on). A plain libfcgi worker waits on the one connection it
 serves, so once nginx holds more connections than there are workers, the
 requests nginx sends on the others wait in the listen backlog: the trap of
-the design notes. Our workers wait on all their connections and the socket
-at once (src/connections.c). These tests shrink the pool to two workers,
+the design notes. Here every idle worker waits on all the connections the
+pool shares and on the socket at once (src/sharing.c, src/connections.c). These tests shrink the pool to two workers,
 make nginx hold many more connections than that, and require every request
 to be answered; and they run the pool with a connection per request
 (FCGI_KEEPALIVE=0), which must work as well.
@@ -25,17 +25,29 @@ TIMEOUT = 5  # seconds for any one answer
 
 
 def fastcgi_connections(ctx):
-    """FastCGI connections the workers hold open: their sockets, less the
-    listening socket and the PostgreSQL connection of each."""
-    _, workers = ctx.pool_pids()
-    sockets = 0
-    for pid in workers:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
+    """FastCGI connections the pool holds open, each counted once however
+    many of its processes hold a copy: its connected sockets that carry the
+    listening socket's path (accepted ones do; the PostgreSQL connections
+    and the pool's own socket pairs have none)."""
+    master, workers = ctx.pool_pids()
+    inodes = set()
+    for pid in [master] + workers:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:  # gone meanwhile
+            continue
+        for fd in fds:
             try:
-                sockets += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
             except OSError:  # closed meanwhile
-                pass
-    return sockets - 2 * len(workers)
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:["):-1])
+    with open("/proc/net/unix") as f:
+        next(f)
+        rows = [line.split() for line in f]
+    # Num RefCount Protocol Flags Type St Inode [Path]; St 03: connected
+    return sum(1 for r in rows if len(r) == 8 and r[5] == "03" and r[6] in inodes)
 
 
 def burst(ctx, u, paths):
