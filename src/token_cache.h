@@ -15,18 +15,23 @@
 
 #include "auth.h"
 
-#define TOKEN_CACHE_SLOTS 256
+/* Sets of ways: a token may sit in any way of the set its hash picks, and
+ * the least recently used one makes room. Direct-mapped, 200 sessions in
+ * 256 slots missed about a third of the time (each a full verification). */
+#define TOKEN_CACHE_SETS 256
+#define TOKEN_CACHE_WAYS 4
 
 struct token_cache_entry {
     uint64_t hash;
     char *token; /* owned; NULL when the slot is empty */
     size_t token_len;
+    unsigned long used; /* the cache's clock at its last use */
     struct auth_subject subject;
 };
 
 struct token_cache {
-    struct token_cache_entry slots[TOKEN_CACHE_SLOTS];
-    unsigned long hits, misses;
+    struct token_cache_entry slots[TOKEN_CACHE_SETS][TOKEN_CACHE_WAYS];
+    unsigned long clock, hits, misses;
 };
 
 void token_cache_init(struct token_cache *c);

@@ -241,6 +241,24 @@ static void test_cache(void)
     CHECK(token_cache_verify(cache, &keys, header, NOW, &s) == AUTH_OK && cache->misses == 4,
           "and is verified afresh afterwards");
     token_cache_free(cache);
+
+    /* Many sessions at once stay cached: a second round verifies none. */
+    enum { SESSIONS = 200 };
+    static char headers[SESSIONS][1024];
+    token_cache_init(cache);
+    for (int i = 0; i < SESSIONS; i++) {
+        char claims[128];
+        snprintf(claims, sizeof claims, "{\"sub\":\"user-%d\",\"exp\":1800000100}", i);
+        char *t = sign(JWT_ALG_HS256, secret, claims);
+        snprintf(headers[i], sizeof headers[i], "Bearer %s", t);
+        free(t);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < SESSIONS; i++)
+            token_cache_verify(cache, &keys, headers[i], NOW, &s);
+    CHECK(cache->misses == SESSIONS && cache->hits == SESSIONS,
+          "%d sessions twice: %lu misses, %lu hits", SESSIONS, cache->misses, cache->hits);
+    token_cache_free(cache);
     free(cache);
     free(token);
     free(bad);
