@@ -199,8 +199,8 @@ static void drain(struct slot *slots, int n, const sigset_t *set)
     }
 }
 
-/* Waits up to a second for a signal, meanwhile taking the copies of new
- * shared connections; returns the signal, or 0. */
+/* Waits up to a second for a signal or a copy of a new shared connection
+ * (taken by the caller's sharing_tidy); returns the signal, or 0. */
 static int wait_master(int signal_fd, struct sharing *sh)
 {
     struct pollfd p[2] = {{.fd = signal_fd, .events = POLLIN},
@@ -209,8 +209,6 @@ static int wait_master(int signal_fd, struct sharing *sh)
 
     if (poll(p, 2, 1000) < 0 && errno != EINTR)
         log_fatal("pool: poll failed: %s", strerror(errno));
-    if (p[1].revents)
-        sharing_tidy(sh, true);
     if (p[0].revents && read(signal_fd, &si, sizeof si) == (ssize_t)sizeof si)
         return (int)si.ssi_signo;
     return 0;
@@ -245,7 +243,9 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
             break;
         /* SIGCHLD, or the tick: also retries a fork that failed */
         reap(slots, workers, &args);
-        sharing_tidy(sh, true); /* a new worker inherits every live copy */
+        /* takes new copies, closes those of closed connections: a new
+         * worker inherits every live copy and no dead one */
+        sharing_tidy(sh, false);
         for (int i = 0; i < workers; i++)
             if (slots[i].pid == 0)
                 spawn(slots, i, &args);

@@ -360,16 +360,21 @@ void sharing_retire(struct sharing *sh, int slot, bool copy_closed)
         drop_copy(sh, slot);
 }
 
+/* Closes slot's connection for every process: nginx sees it close. */
+static void shut(struct sharing *sh, int slot)
+{
+    if (sh->copy[slot] >= 0)
+        shutdown(sh->copy[slot], SHUT_RDWR);
+    sharing_retire(sh, slot, false);
+}
+
 void sharing_abandon(struct sharing *sh, int owner)
 {
     sharing_tidy(sh, true);
     for (int i = 0; i < SHARING_SLOTS; i++) {
         uint64_t w = load(sh, i);
-        if (state_of(w) != BUSY || owner_of(w) != owner)
-            continue;
-        if (sh->copy[i] >= 0)
-            shutdown(sh->copy[i], SHUT_RDWR);
-        sharing_retire(sh, i, false);
+        if (state_of(w) == BUSY && owner_of(w) == owner)
+            shut(sh, i);
     }
 }
 
@@ -383,10 +388,7 @@ void sharing_stop_accepting(struct sharing *sh)
 void sharing_close_all(struct sharing *sh)
 {
     sharing_tidy(sh, true);
-    for (int i = 0; i < SHARING_SLOTS; i++) {
-        if (sh->copy[i] < 0)
-            continue;
-        shutdown(sh->copy[i], SHUT_RDWR);
-        sharing_retire(sh, i, false);
-    }
+    for (int i = 0; i < SHARING_SLOTS; i++)
+        if (sh->copy[i] >= 0)
+            shut(sh, i);
 }
