@@ -1,7 +1,8 @@
 /*
  * body_fuzzer: arbitrary bytes as a request body. json_check must accept
  * only what json-c then parses; task_body_parse (create and update) must
- * only ever hand on fields that keep the contract's rules, and written back
+ * only ever hand on fields that keep the contract's rules (a due date is a
+ * real day, a priority one of three), and written back
  * as JSON (buf_json_string, as answers do) they must read back unchanged.
  */
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include "../src/buf.h"
 #include "../src/json_check.h"
 #include "../src/task_body.h"
+#include "../src/timestamp.h"
 #include "../src/utf8.h"
 
 #include "fuzz.h"
@@ -77,12 +79,19 @@ static void body(const char *s, size_t n, enum task_body_kind kind)
     if (rc == 0) {
         REQUIRE(json_check(s, n) == 0); /* no \u0000 anywhere, names included */
         REQUIRE(kind == TASK_BODY_UPDATE || b.has_title);
-        REQUIRE(b.has_title || b.has_description || b.has_completed);
+        REQUIRE(b.has_title || b.has_description || b.has_completed || b.has_due_date ||
+                b.has_priority);
         if (b.has_title)
             check_text(b.title, b.title_len, 1, TITLE_MAX, 1);
         if (b.has_description && b.description != NULL)
             check_text(b.description, b.description_len, 0, DESCRIPTION_MAX, 0);
         REQUIRE(b.completed == 0 || b.completed == 1);
+        /* handed to PostgreSQL as a text parameter: must end where the date does */
+        if (b.due_date != NULL)
+            REQUIRE(b.has_due_date && strlen(b.due_date) == DATE_TEXT_LEN &&
+                    date_is_valid(b.due_date, DATE_TEXT_LEN));
+        REQUIRE(b.priority >= 0 && b.priority < PRIORITY_COUNT);
+        REQUIRE(b.has_priority || b.priority == PRIORITY_DEFAULT);
     }
     task_body_free(&b);
 }

@@ -84,6 +84,7 @@ static void query(const char *s, size_t n)
     if (rc == 0) {
         REQUIRE(q.limit >= 1 && q.limit <= LIST_LIMIT_MAX && q.offset >= 0);
         REQUIRE(list_status_name(q.status) != NULL && list_sort_name(q.sort) != NULL);
+        REQUIRE(q.priority >= -1 && q.priority < PRIORITY_COUNT);
     }
     free(qs);
 }

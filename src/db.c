@@ -12,13 +12,16 @@
 
 #include "log.h"
 
-#define TASK_COLUMNS "id, user_id, title, description, completed, created_at, updated_at"
+#define TASK_COLUMNS \
+    "id, user_id, title, description, completed, due_date, priority, created_at, updated_at"
 
-/* $2: NULL for every task, else the completed value to match. */
-#define LIST(order)                                                            \
-    "SELECT " TASK_COLUMNS ", count(*) OVER () FROM tasks "                    \
+/* $2: the completed value to match, $3 the priority; NULL matches any. */
+#define LIST_WHERE                                                             \
     "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean) " \
-    "ORDER BY " order " LIMIT $3 OFFSET $4"
+    "AND ($3::smallint IS NULL OR priority = $3::smallint)"
+#define LIST(order)                                                                       \
+    "SELECT " TASK_COLUMNS ", count(*) OVER () FROM tasks " LIST_WHERE " ORDER BY " order \
+    " LIMIT $4 OFFSET $5"
 
 static const struct {
     const char *name;
@@ -29,27 +32,34 @@ static const struct {
     [STMT_HEALTH] = {"health", 0, 1, "SELECT 1"},
     [STMT_GET] = {"task_get", 2, 1,
                   "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1 AND user_id = $2"},
-    [STMT_INSERT] = {"task_insert", 4, 0,
-                     "INSERT INTO tasks (user_id, title, description, completed) "
-                     "VALUES ($1, $2, $3, $4) RETURNING " TASK_COLUMNS},
-    [STMT_UPDATE] = {"task_update", 6, 0,
+    [STMT_INSERT] =
+        {"task_insert", 6, 0,
+         "INSERT INTO tasks (user_id, title, description, completed, due_date, priority) "
+         "VALUES ($1, $2, $3, $4, $5::date, $6::smallint) RETURNING " TASK_COLUMNS},
+    /* $4 and $7 say whether description and due_date were given: null clears them */
+    [STMT_UPDATE] = {"task_update", 9, 0,
                      "UPDATE tasks SET title = COALESCE($3, title), "
                      "description = CASE WHEN $4::boolean THEN $5 ELSE description END, "
-                     "completed = COALESCE($6::boolean, completed), updated_at = now() "
+                     "completed = COALESCE($6::boolean, completed), "
+                     "due_date = CASE WHEN $7::boolean THEN $8::date ELSE due_date END, "
+                     "priority = COALESCE($9::smallint, priority), updated_at = now() "
                      "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLUMNS},
     [STMT_DELETE] = {"task_delete", 2, 0, "DELETE FROM tasks WHERE id = $1 AND user_id = $2"},
     [STMT_TOGGLE] = {"task_toggle", 2, 0,
                      "UPDATE tasks SET completed = NOT completed, updated_at = now() "
                      "WHERE id = $1 AND user_id = $2 RETURNING " TASK_COLUMNS},
-    [STMT_COUNT] = {"task_count", 2, 1,
-                    "SELECT count(*) FROM tasks "
-                    "WHERE user_id = $1 AND ($2::boolean IS NULL OR completed = $2::boolean)"},
-    [STMT_LIST + 0] = {"list_created_asc", 4, 1, LIST("created_at ASC, id ASC")},
-    [STMT_LIST + 1] = {"list_created_desc", 4, 1, LIST("created_at DESC, id DESC")},
-    [STMT_LIST + 2] = {"list_title_asc", 4, 1, LIST("title COLLATE \"C\" ASC, id ASC")},
-    [STMT_LIST + 3] = {"list_title_desc", 4, 1, LIST("title COLLATE \"C\" DESC, id DESC")},
-    [STMT_LIST + 4] = {"list_updated_asc", 4, 1, LIST("updated_at ASC, id ASC")},
-    [STMT_LIST + 5] = {"list_updated_desc", 4, 1, LIST("updated_at DESC, id DESC")},
+    [STMT_COUNT] = {"task_count", 3, 1, "SELECT count(*) FROM tasks " LIST_WHERE},
+    /* in the order of enum list_sort; undated tasks last both ways (schema.sql) */
+    [STMT_LIST + 0] = {"list_created_asc", 5, 1, LIST("created_at ASC, id ASC")},
+    [STMT_LIST + 1] = {"list_created_desc", 5, 1, LIST("created_at DESC, id DESC")},
+    [STMT_LIST + 2] = {"list_title_asc", 5, 1, LIST("title COLLATE \"C\" ASC, id ASC")},
+    [STMT_LIST + 3] = {"list_title_desc", 5, 1, LIST("title COLLATE \"C\" DESC, id DESC")},
+    [STMT_LIST + 4] = {"list_updated_asc", 5, 1, LIST("updated_at ASC, id ASC")},
+    [STMT_LIST + 5] = {"list_updated_desc", 5, 1, LIST("updated_at DESC, id DESC")},
+    [STMT_LIST + 6] = {"list_due_asc", 5, 1, LIST("due_date ASC NULLS LAST, id ASC")},
+    [STMT_LIST + 7] = {"list_due_desc", 5, 1, LIST("due_date DESC NULLS LAST, id DESC")},
+    [STMT_LIST + 8] = {"list_priority_asc", 5, 1, LIST("priority ASC, id ASC")},
+    [STMT_LIST + 9] = {"list_priority_desc", 5, 1, LIST("priority DESC, id DESC")},
 };
 
 #define BACKOFF_MIN_MS 100
@@ -61,15 +71,22 @@ enum stmt db_list_stmt(const struct list_query *q)
     return (enum stmt)(STMT_LIST + (int)q->sort * 2 + (q->descending ? 1 : 0));
 }
 
-static int64_t int8_at(const PGresult *res, int row, int col)
+/* A big-endian integer column of size bytes (8: bigint, timestamptz; 4: date;
+ * 2: smallint). */
+static uint64_t uint_at(const PGresult *res, int row, int col, int size)
 {
     const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
     uint64_t v = 0;
-    if (PQgetlength(res, row, col) != 8)
-        return 0; /* not a bigint: cannot happen with our statements */
-    for (int i = 0; i < 8; i++)
+    if (PQgetlength(res, row, col) != size)
+        return 0; /* not of that type: cannot happen with our statements */
+    for (int i = 0; i < size; i++)
         v = v << 8 | p[i];
-    return (int64_t)v;
+    return v;
+}
+
+static int64_t int8_at(const PGresult *res, int row, int col)
+{
+    return (int64_t)uint_at(res, row, col, 8);
 }
 
 int64_t db_integer(const PGresult *res, int row, int col)
@@ -94,6 +111,11 @@ void db_task(const PGresult *res, int row, struct task_row *t)
         PQgetisnull(res, row, COL_DESCRIPTION) ? NULL : PQgetvalue(res, row, COL_DESCRIPTION);
     t->description_len = (size_t)PQgetlength(res, row, COL_DESCRIPTION);
     t->completed = PQgetvalue(res, row, COL_COMPLETED)[0] != 0;
+    t->has_due_date = !PQgetisnull(res, row, COL_DUE_DATE);
+    t->due_date = t->has_due_date ? (int32_t)(uint32_t)uint_at(res, row, COL_DUE_DATE, 4) : 0;
+    uint64_t priority = uint_at(res, row, COL_PRIORITY, 2);
+    /* the schema's CHECK keeps it in range; a row it did not check reads as the default */
+    t->priority = priority < PRIORITY_COUNT ? (enum priority)priority : PRIORITY_DEFAULT;
     t->created_at = int8_at(res, row, COL_CREATED_AT);
     t->updated_at = int8_at(res, row, COL_UPDATED_AT);
 }

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "list_query.h"
+#include "priority.h"
 
 enum stmt {
     STMT_HEALTH,
@@ -23,8 +24,8 @@ enum stmt {
     STMT_DELETE,
     STMT_TOGGLE,
     STMT_COUNT,
-    STMT_LIST, /* first of 6: (created, title, updated) x (asc, desc) */
-    STMT_LIST_LAST = STMT_LIST + 5,
+    STMT_LIST, /* first of 10: (created, title, updated, due_date, priority) x (asc, desc) */
+    STMT_LIST_LAST = STMT_LIST + 2 * SORT_COUNT - 1,
     STMT_MAX
 };
 
@@ -35,6 +36,8 @@ enum task_column {
     COL_TITLE,
     COL_DESCRIPTION,
     COL_COMPLETED,
+    COL_DUE_DATE,
+    COL_PRIORITY,
     COL_CREATED_AT,
     COL_UPDATED_AT,
     COL_TOTAL /* list statements only */
@@ -64,6 +67,9 @@ struct task_row {
     const char *user_id, *title, *description; /* description NULL when null */
     size_t user_id_len, title_len, description_len;
     int completed;
+    int has_due_date;
+    int32_t due_date; /* PostgreSQL days, see timestamp.h */
+    enum priority priority;
     int64_t created_at, updated_at; /* PostgreSQL microseconds, see timestamp.h */
 };
 

@@ -18,6 +18,9 @@
 #include "task_body.h"
 #include "task_json.h"
 
+/* A priority as the schema stores it: its number (priority.h). */
+static const char *const priority_param[PRIORITY_COUNT] = {"0", "1", "2"};
+
 /* One request being handled: what the checks found. */
 struct call {
     struct app *app;
@@ -110,12 +113,15 @@ static void list_headers(struct call *c, const struct list_query *q, int64_t tot
         return;
     buf_puts(h, "Link: <");
     router_tasks_path(h, c->route.user_id, c->route.user_id_len);
-    buf_printf(h, "?status=%s&sort=%s%s&limit=%" PRId64 "&offset=%" PRId64 ">; rel=\"next\"\r\n",
-               list_status_name(q->status), q->descending ? "-" : "", list_sort_name(q->sort),
-               q->limit, q->offset + rows);
+    buf_printf(h, "?status=%s", list_status_name(q->status));
+    if (q->priority >= 0)
+        buf_printf(h, "&priority=%s", priority_name((enum priority)q->priority));
+    buf_printf(h, "&sort=%s%s&limit=%" PRId64 "&offset=%" PRId64 ">; rel=\"next\"\r\n",
+               q->descending ? "-" : "", list_sort_name(q->sort), q->limit, q->offset + rows);
 }
 
-/* The total when the page is empty: a page past the end still counts. */
+/* The total when the page is empty: a page past the end still counts. The
+ * count statement takes the first three of the list's parameters. */
 static enum db_status count_tasks(struct call *c, const char *const *params, int64_t *total)
 {
     PGresult *res;
@@ -142,7 +148,8 @@ static void handle_list(struct call *c)
     }
     snprintf(limit, sizeof limit, "%" PRId64, q.limit);
     snprintf(offset, sizeof offset, "%" PRId64, q.offset);
-    const char *params[] = {c->route.user_id, status_param[q.status], limit, offset};
+    const char *params[] = {c->route.user_id, status_param[q.status],
+                            q.priority < 0 ? NULL : priority_param[q.priority], limit, offset};
     if (db_failed(c, db_exec(&c->app->db, db_list_stmt(&q), params, &res)))
         return;
     int rows = PQntuples(res);
@@ -181,8 +188,11 @@ static void handle_create(struct call *c, const struct task_body *b)
 {
     char title[TITLE_MAX * 4 + 1];
     PGresult *res;
-    const char *params[] = {c->route.user_id, title_param(b, title, sizeof title), b->description,
-                            b->has_completed && b->completed ? "true" : "false"};
+    const char *params[] = {
+        c->route.user_id, title_param(b, title, sizeof title),
+        b->description,   b->has_completed && b->completed ? "true" : "false",
+        b->due_date,      priority_param[b->priority],
+    };
 
     if (db_failed(c, db_exec(&c->app->db, STMT_INSERT, params, &res)))
         return;
@@ -206,6 +216,9 @@ static void handle_update(struct call *c, const struct task_body *b)
         b->has_description ? "true" : "false",
         b->description,
         b->has_completed ? (b->completed ? "true" : "false") : NULL,
+        b->has_due_date ? "true" : "false",
+        b->due_date,
+        b->has_priority ? priority_param[b->priority] : NULL,
     };
 
     if (db_failed(c, db_exec(&c->app->db, STMT_UPDATE, params, &res)))

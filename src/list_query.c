@@ -1,5 +1,6 @@
 /*
- * list_query: parses status, sort, limit and offset. See list_query.h.
+ * list_query: parses status, priority, sort, limit and offset. See
+ * list_query.h.
  */
 #include "list_query.h"
 
@@ -8,7 +9,8 @@
 #include "router.h"
 
 static const char *const status_names[] = {"all", "pending", "completed"};
-static const char *const sort_names[] = {"created", "title", "updated"};
+static const char *const sort_names[SORT_COUNT] = {"created", "title", "updated", "due_date",
+                                                   "priority"};
 
 const char *list_status_name(enum list_status s)
 {
@@ -58,13 +60,19 @@ static void apply(struct list_query *q, const char *key, const char *v, struct f
             q->status = (enum list_status)i;
     } else if (strcmp(key, "sort") == 0) {
         int desc = v[0] == '-';
-        if ((i = lookup(v + desc, sort_names, 3)) < 0) {
+        if ((i = lookup(v + desc, sort_names, SORT_COUNT)) < 0) {
             field_error_add(e, "sort",
-                            "must be created, title or updated, optionally with a leading -");
+                            "must be created, title, updated, due_date or priority, optionally "
+                            "with a leading -");
         } else {
             q->sort = (enum list_sort)i;
             q->descending = desc;
         }
+    } else if (strcmp(key, "priority") == 0) {
+        if ((i = priority_parse(v, strlen(v))) < 0)
+            field_error_add(e, "priority", PRIORITY_RULE);
+        else
+            q->priority = i;
     } else if (strcmp(key, "limit") == 0) {
         if (parse_count(v, 1, LIST_LIMIT_MAX, &q->limit) < 0)
             field_error_add(e, "limit", "must be an integer from 1 to 1000");
@@ -91,6 +99,7 @@ static int decode(const char *s, size_t n, char *out, size_t cap)
 int list_query_parse(const char *qs, struct list_query *q, struct field_errors *e)
 {
     q->status = LIST_ALL;
+    q->priority = -1;
     q->sort = SORT_CREATED;
     q->descending = 1;
     q->limit = LIST_LIMIT_MAX;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json_check.h"
+#include "timestamp.h"
 #include "utf8.h"
 
 static json_object *parse_document(const char *body, size_t len)
@@ -92,10 +93,43 @@ static void check_completed(struct task_body *b, struct field_errors *e)
     b->completed = json_object_get_boolean(v);
 }
 
+/* A real calendar date or null; never a date-time, a number or padding. */
+static void check_due_date(struct task_body *b, struct field_errors *e)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(b->doc, "due_date", &v))
+        return;
+    if (v != NULL &&
+        (!json_object_is_type(v, json_type_string) ||
+         !date_is_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v)))) {
+        field_error_add(e, "due_date", "must be a date YYYY-MM-DD or null");
+        return;
+    }
+    b->has_due_date = 1;
+    b->due_date = v ? json_object_get_string(v) : NULL;
+}
+
+static void check_priority(struct task_body *b, struct field_errors *e)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(b->doc, "priority", &v))
+        return;
+    int p = json_object_is_type(v, json_type_string)
+                ? priority_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v))
+                : -1;
+    if (p < 0) {
+        field_error_add(e, "priority", PRIORITY_RULE);
+        return;
+    }
+    b->has_priority = 1;
+    b->priority = (enum priority)p;
+}
+
 int task_body_parse(const char *body, size_t len, enum task_body_kind kind, struct task_body *b,
                     struct field_errors *e)
 {
     memset(b, 0, sizeof *b);
+    b->priority = PRIORITY_DEFAULT;
     e->count = 0;
     int checked = len > TASK_BODY_MAX ? -1 : json_check(body, len);
     if (checked < 0) {
@@ -110,12 +144,16 @@ int task_body_parse(const char *body, size_t len, enum task_body_kind kind, stru
     check_title(b, kind, e);
     check_description(b, e);
     check_completed(b, e);
+    check_due_date(b, e);
+    check_priority(b, e);
     /* "No string may contain U+0000": unknown fields and names included. */
     if (e->count == 0 && checked == JSON_CHECK_HAS_NUL)
         field_error_add(e, "body", "must not contain U+0000");
     if (e->count == 0 && kind == TASK_BODY_UPDATE && !b->has_title && !b->has_description &&
-        !b->has_completed)
-        field_error_add(e, "body", "must contain at least one of title, description, completed");
+        !b->has_completed && !b->has_due_date && !b->has_priority)
+        field_error_add(e, "body",
+                        "must contain at least one of title, description, completed, due_date, "
+                        "priority");
     return e->count ? -1 : 0;
 }
 

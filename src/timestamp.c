@@ -1,5 +1,5 @@
 /*
- * timestamp: binary timestamptz -> RFC 3339. See timestamp.h.
+ * timestamp: binary timestamptz and date <-> RFC 3339. See timestamp.h.
  *
  * civil_from_days is Howard Hinnant's algorithm
  * (https://howardhinnant.github.io/date_algorithms.html), exact for every
@@ -68,4 +68,48 @@ int timestamp_format(int64_t t, char out[TIMESTAMP_TEXT_MAX])
     *p++ = 'Z';
     *p = '\0';
     return (int)(p - out);
+}
+
+static int is_leap(unsigned y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The number of s[0..width), or -1 unless they are all ASCII digits. */
+static int number(const char *s, int width)
+{
+    int v = 0;
+    for (int i = 0; i < width; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int date_is_valid(const char *s, size_t n)
+{
+    static const unsigned char month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (n != DATE_TEXT_LEN || s[4] != '-' || s[7] != '-')
+        return 0;
+    int year = number(s, 4), month = number(s + 5, 2), day = number(s + 8, 2);
+    /* PostgreSQL has no year 0 (it would be 1 BC), nor has RFC 3339 a use for it */
+    if (year < 1 || month < 1 || month > 12 || day < 1)
+        return 0;
+    int last = month_days[month - 1] + (month == 2 && is_leap((unsigned)year));
+    return day <= last;
+}
+
+int date_format(int32_t pg_days, char out[DATE_TEXT_LEN + 1])
+{
+    int64_t year;
+    unsigned month, day;
+    civil_from_days((int64_t)pg_days + DAYS_1970_TO_2000, &year, &month, &day);
+    char *p = digits(out, (unsigned)(year < 0 ? 0 : year % 10000), 4);
+    *p++ = '-';
+    p = digits(p, month, 2);
+    *p++ = '-';
+    p = digits(p, day, 2);
+    *p = '\0';
+    return DATE_TEXT_LEN;
 }

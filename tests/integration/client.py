@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import tempfile
 import threading
@@ -24,7 +25,10 @@ JSON = "application/json"
 PROBLEM = "application/problem+json"
 WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
+TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "due_date", "priority",
+               "created_at", "updated_at"}
+DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+PRIORITIES = ("low", "medium", "high")
 MAX_ID = 2**63 - 1
 BODY_LIMIT = 64 * 1024
 
@@ -344,6 +348,9 @@ def expect_task(task, **expected):
     check(isinstance(task["title"], str), f"title: {task!r}")
     check(task["description"] is None or isinstance(task["description"], str), f"description: {task!r}")
     check(type(task["completed"]) is bool, f"completed: {task!r}")
+    check(task["due_date"] is None or (isinstance(task["due_date"], str) and DATE.match(task["due_date"])),
+          f"due_date not YYYY-MM-DD or null: {task!r}")
+    check(task["priority"] in PRIORITIES, f"priority: {task!r}")
     now = datetime.datetime.now(datetime.timezone.utc)
     for name in ("created_at", "updated_at"):
         value = task[name]
@@ -452,6 +459,13 @@ class Context:
         lines = [line.strip() for line in self.stack("pool-pids").splitlines() if line.strip()]
         check(lines and all(line.isdigit() for line in lines), f"pool-pids printed {lines!r}")
         return int(lines[0]), sorted(int(line) for line in lines[1:])
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def process_alive(pid):

@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ STACK = os.path.join(ROOT, "scripts", "stack")
 WORKERS = 4
 
 sys.path.insert(0, HERE)
-from client import Context, Failure, Skip  # noqa: E402
+from client import Context, Failure, Skip, free_port  # noqa: E402
 
 # Inherited settings that would change what the tests expect of the service.
 UNSET = ("DATABASE_URL", "JWKS_FILE", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY",
@@ -95,12 +94,6 @@ def run_tests(tests, ctx, results):
             continue
         results.passed += 1
         print(f"ok   {name}", flush=True)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_stack(command, env, timeout):

@@ -35,7 +35,7 @@ def test_create_completed_defaults_false_and_true_is_kept(ctx):
 def test_create_ignores_unknown_fields_and_server_fields(ctx):
     u, other = ctx.user(), ctx.user()
     t = u.create("owned", user_id=other.sub, id=MAX_ID - 7, created_at="2000-01-01T00:00:00.000000Z",
-                 updated_at="2000-01-01T00:00:00.000000Z", extra={"a": [1, 2]}, priority=5)
+                 updated_at="2000-01-01T00:00:00.000000Z", extra={"a": [1, 2]}, tags=["home"])
     expect_task(t, user_id=u.sub)
     check(t["created_at"] > "2001", f"created_at taken from the body: {t}")
     check(t["id"] != MAX_ID - 7, f"id taken from the body: {t}")

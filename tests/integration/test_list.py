@@ -162,10 +162,87 @@ def test_invalid_query_values_are_400(ctx):
     u = ctx.user()
     cases = {
         "status": ["done", "ALL", "", "all,pending", "%20all"],
-        "sort": ["name", "--created", "+title", "%2Btitle", "", "-", "created,title", "Title"],
+        "sort": ["name", "--created", "+title", "%2Btitle", "", "-", "created,title", "Title",
+                 "due", "due-date", "Due_date", "-Priority", "priority,title"],
+        "priority": ["High", "urgent", "", "%20low", "low,high", "1", "null"],
         "limit": ["0", "1001", "abc", "", "-1", "1.5", "%2B1", "1e2", " 1", "99999999999999999999999"],
         "offset": ["-1", "1.5", "", "abc", "%2B1", "1e2", "99999999999999999999999"],
     }
     for field, values in cases.items():
         for value in values:
             expect_problem(u.list(f"{field}={value.replace(' ', '%20')}"), 400, field=field)
+
+
+def dated_tasks(u):
+    """Tasks with due dates out of creation order, two undated, one tie."""
+    specs = [("b", "2026-12-24"), ("none1", None), ("a", "2026-01-05"), ("tie1", "2026-06-01"),
+             ("none2", None), ("tie2", "2026-06-01"), ("c", "2027-03-01")]
+    return [u.create(title, due_date=day) for title, day in specs]
+
+
+def test_sort_due_date_undated_last_both_ways_ties_by_id(ctx):
+    u = ctx.user()
+    tasks = dated_tasks(u)
+    dated = [t for t in tasks if t["due_date"]]
+    undated = [t["id"] for t in tasks if not t["due_date"]]
+    asc = [t["id"] for t in sorted(dated, key=lambda t: (t["due_date"], t["id"]))]
+    desc = [t["id"] for t in sorted(dated, key=lambda t: (t["due_date"], t["id"]), reverse=True)]
+    check(u.list_ids("sort=due_date") == asc + sorted(undated), f"sort=due_date: {u.list_ids('sort=due_date')}")
+    check(u.list_ids("sort=-due_date") == desc + sorted(undated, reverse=True),
+          f"sort=-due_date: {u.list_ids('sort=-due_date')}")
+
+
+def test_sort_priority_low_to_high_ties_by_id(ctx):
+    u = ctx.user()
+    tasks = [u.create(p, priority=p) for p in ("high", "low", "medium", "low", "high", "medium")]
+    rank = {"low": 0, "medium": 1, "high": 2}
+    asc = [t["id"] for t in sorted(tasks, key=lambda t: (rank[t["priority"]], t["id"]))]
+    check(u.list_ids("sort=priority") == asc, f"sort=priority: {u.list_ids('sort=priority')} expected {asc}")
+    check(u.list_ids("sort=-priority") == asc[::-1], "sort=-priority is not the reverse of sort=priority")
+
+
+def test_priority_filter_and_its_total(ctx):
+    u = ctx.user()
+    tasks = [u.create(p, priority=p) for p in ("high", "low", "high", "medium")]
+    for p in ("low", "medium", "high"):
+        want = [t["id"] for t in tasks if t["priority"] == p][::-1]
+        r = u.list(f"priority={p}")
+        check([t["id"] for t in expect_json(r, 200)] == want, f"priority={p}: {r.describe()}")
+        check(r.header("X-Total-Count") == str(len(want)), f"X-Total-Count of priority={p}: {r.describe()}")
+
+
+def test_priority_filter_with_status_sort_and_pages(ctx):
+    u = ctx.user()
+    specs = [("h1", "high", "2026-03-01"), ("h2", "high", None), ("l1", "low", "2026-01-01"),
+             ("h3", "high", "2026-02-01"), ("h4", "high", "2026-01-15"), ("h5", "high", "2026-05-01")]
+    tasks = {title: u.create(title, priority=p, due_date=d) for title, p, d in specs}
+    u.toggle(tasks["h5"]["id"])
+    # pending high tasks by due date: h4, h3, h1, then the undated h2
+    r = u.list("priority=high&status=pending&sort=due_date&limit=2")
+    check([t["title"] for t in expect_json(r, 200)] == ["h4", "h3"], f"page 1: {r.describe()}")
+    check(r.header("X-Total-Count") == "4", f"X-Total-Count: {r.describe()}")
+    check(r.header("Link") == f'<{u.tasks}?status=pending&priority=high&sort=due_date&limit=2&offset=2>; rel="next"',
+          f"Link of page 1: {r.describe()}")
+    r = u.request("GET", link_target(r))
+    check([t["title"] for t in expect_json(r, 200)] == ["h1", "h2"], f"page 2: {r.describe()}")
+    check(r.header("Link") is None and r.header("X-Total-Count") == "4", f"last page: {r.describe()}")
+    r = u.list("priority=high&status=completed")
+    check([t["title"] for t in expect_json(r, 200)] == ["h5"], f"completed high: {r.describe()}")
+    r = u.list("priority=low&offset=5")
+    check(expect_json(r, 200) == [] and r.header("X-Total-Count") == "1", f"past the end: {r.describe()}")
+
+
+def test_link_keeps_the_new_sorts(ctx):
+    u = ctx.user()
+    tasks = dated_tasks(u)
+    for sort in ("due_date", "-due_date", "priority", "-priority"):
+        seen, query = [], f"sort={sort}&limit=3"
+        r = u.list(query)
+        while True:
+            seen += [t["id"] for t in expect_json(r, 200)]
+            if r.header("Link") is None:
+                break
+            check(f"sort={sort}&" in link_target(r), f"Link lost sort={sort}: {r.describe()}")
+            r = u.request("GET", link_target(r))
+        check(seen == u.list_ids(f"sort={sort}") and len(seen) == len(tasks),
+              f"pages of sort={sort} differ from the whole list")

@@ -114,6 +114,91 @@ static void test_update(void)
     task_body_free(&b);
 }
 
+static void test_due_date(void)
+{
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-12-31\"}", NULL);
+    CREATE("{\"title\":\"x\",\"due_date\":\"2024-02-29\"}", NULL);
+    CREATE("{\"title\":\"x\",\"due_date\":null}", NULL);
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-02-29\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-02-30\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-04-31\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"0000-00-00\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-12-31T00:00:00Z\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\" 2026-12-31\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-12-31 \"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"\"}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":20261231}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":true}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":[\"2026-12-31\"]}", "due_date");
+    CREATE("{\"title\":\"x\",\"due_date\":\"2026-12-31\\u0000\"}", "due_date");
+    UPDATE("{\"due_date\":null}", NULL);
+    UPDATE("{\"due_date\":\"2026-13-01\"}", "due_date");
+
+    static const char body[] = "{\"title\":\"x\",\"due_date\":\"2026-12-31\"}";
+    struct task_body b;
+    struct field_errors e;
+    CHECK(task_body_parse(body, sizeof body - 1, TASK_BODY_CREATE, &b, &e) == 0 && b.has_due_date &&
+              b.due_date && strcmp(b.due_date, "2026-12-31") == 0,
+          "the date is kept as sent, NUL-terminated");
+    task_body_free(&b);
+    static const char clear[] = "{\"due_date\":null}";
+    CHECK(task_body_parse(clear, sizeof clear - 1, TASK_BODY_UPDATE, &b, &e) == 0 &&
+              b.has_due_date && b.due_date == NULL && !b.has_priority,
+          "null due_date clears");
+    task_body_free(&b);
+}
+
+static void test_priority(void)
+{
+    CREATE("{\"title\":\"x\",\"priority\":\"low\"}", NULL);
+    CREATE("{\"title\":\"x\",\"priority\":\"medium\"}", NULL);
+    CREATE("{\"title\":\"x\",\"priority\":\"high\"}", NULL);
+    CREATE("{\"title\":\"x\",\"priority\":\"High\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"HIGH\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\" high\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"high \"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"urgent\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"hig\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"highest\"}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":null}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":2}", "priority");
+    CREATE("{\"title\":\"x\",\"priority\":\"high\\u0000\"}", "priority");
+    UPDATE("{\"priority\":\"low\"}", NULL);
+    UPDATE("{\"priority\":null}", "priority");
+
+    struct task_body b;
+    struct field_errors e;
+    static const char none[] = "{\"title\":\"x\"}";
+    CHECK(task_body_parse(none, sizeof none - 1, TASK_BODY_CREATE, &b, &e) == 0 &&
+              !b.has_priority && b.priority == PRIORITY_MEDIUM && !b.has_due_date &&
+              b.due_date == NULL,
+          "priority defaults to medium, due_date to null");
+    task_body_free(&b);
+    static const char high[] = "{\"priority\":\"high\"}";
+    CHECK(task_body_parse(high, sizeof high - 1, TASK_BODY_UPDATE, &b, &e) == 0 && b.has_priority &&
+              b.priority == PRIORITY_HIGH && !b.has_due_date,
+          "priority alone is a PUT");
+    task_body_free(&b);
+}
+
+/* Every field is checked, in the contract's order. */
+static void test_error_order(void)
+{
+    static const char body[] = "{\"title\":5,\"description\":5,\"completed\":5,"
+                               "\"due_date\":5,\"priority\":5}";
+    static const char *const fields[] = {"title", "description", "completed", "due_date",
+                                         "priority"};
+    struct task_body b;
+    struct field_errors e;
+    int rc = task_body_parse(body, sizeof body - 1, TASK_BODY_CREATE, &b, &e);
+    CHECK(rc < 0 && e.count == 5, "five errors, got %d", e.count);
+    for (int i = 0; i < 5 && i < e.count; i++)
+        CHECK(strcmp(e.items[i].field, fields[i]) == 0, "error %d is on %s, not %s", i,
+              e.items[i].field, fields[i]);
+    task_body_free(&b);
+}
+
 static void test_depth(void)
 {
     char deep[20002];
@@ -131,6 +216,9 @@ int main(void)
     test_lengths();
     test_trim_result();
     test_update();
+    test_due_date();
+    test_priority();
+    test_error_order();
     test_depth();
     return unit_report("test_task_body");
 }
