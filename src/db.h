@@ -24,7 +24,7 @@ enum stmt {
     STMT_DELETE,
     STMT_TOGGLE,
     STMT_COUNT,
-    STMT_LIST, /* first of 10: (created, title, updated, due_date, priority) x (asc, desc) */
+    STMT_LIST, /* first of the list statements: each enum list_sort x (asc, desc) */
     STMT_LIST_LAST = STMT_LIST + 2 * SORT_COUNT - 1,
     STMT_MAX
 };
