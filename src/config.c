@@ -151,7 +151,8 @@ static int load_server(struct config *c, char *err, size_t errlen)
     if (env_long("LISTEN_BACKLOG", 1024, 1, 65535, &n, err, errlen) < 0)
         return -1;
     c->backlog = (int)n;
-    if (load_socket_mode(c, err, errlen) < 0)
+    if (load_socket_mode(c, err, errlen) < 0 ||
+        web_servers_parse(&c->web_servers, env("FCGI_WEB_SERVER_ADDRS"), err, errlen) < 0)
         return -1;
     if (env_long("DB_PREPARE", 1, 0, 1, &n, err, errlen) < 0)
         return -1;

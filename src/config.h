@@ -10,15 +10,17 @@
 #include <stddef.h>
 
 #include "jwks.h"
+#include "web_servers.h"
 
 struct config {
     const char *database_url; /* libpq connection string or URI */
     const char *listen;       /* "unix:/path", "host:port", ":port", or NULL: inherit fd 0 */
     int workers;              /* 0: not set */
     int backlog;
-    unsigned socket_mode; /* permissions of a unix socket we create */
-    int use_prepared;     /* 0: unnamed statements, for PgBouncer < 1.21 */
-    int retry_after;      /* seconds, in every 503 */
+    unsigned socket_mode;           /* permissions of a unix socket we create */
+    struct web_servers web_servers; /* TCP peers allowed */
+    int use_prepared;               /* 0: unnamed statements, for PgBouncer < 1.21 */
+    int retry_after;                /* seconds, in every 503 */
     int production;
     int log_level;
 

@@ -9,6 +9,7 @@
  */
 #include "connections.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,17 +17,26 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "fcgi_record.h"
 #include "log.h"
 
-/* nginx writes a request as soon as it has connected; a client that
- * connects and says nothing gets this long before it is dropped. */
-#define FIRST_REQUEST_MS 1000
+/* nginx writes a whole request at once, as soon as it has connected or
+ * has its answer to the last one; a peer whose request is not whole this
+ * long after its connection is accepted or wakes a worker is dropped. */
+#define REQUEST_MS 1000
+/* After that, each read of what is left of a long body, and each write of
+ * an answer, waits at most this long, so that a peer that stops reading or
+ * writing cannot hold a worker for good. */
+#define IO_TIMEOUT_S 2
 
-void connections_init(struct connections *cs, struct sharing *sh, int listen_fd)
+void connections_init(struct connections *cs, struct sharing *sh, int listen_fd,
+                      const struct web_servers *allowed)
 {
     cs->sh = sh;
+    cs->allowed = allowed;
     cs->listen_fd = listen_fd;
     cs->slot = -1;
     cs->again = false;
@@ -52,6 +62,58 @@ static int has_request(int fd)
     return 0;
 }
 
+static long ms_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Waits, up to REQUEST_MS, until the request starting on fd is whole
+ * enough to hand to libfcgi (fcgi_record.h) without it blocking or
+ * trusting a length. false: refused, late, or closed; the caller closes. */
+static bool request_arrived(int fd)
+{
+    static unsigned char window[FCGI_WINDOW];
+    struct timespec start;
+    int pause_ms = 1;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        ssize_t n = recv(fd, window, sizeof window, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return false;
+        enum fcgi_scan v = n > 0 ? fcgi_record_scan(window, (size_t)n) : FCGI_MORE;
+        if (v == FCGI_READY)
+            return true;
+        if (v == FCGI_BAD) {
+            log_warn("connections: refused a FastCGI request that breaks its format or limits");
+            return false;
+        }
+        long left = REQUEST_MS - ms_since(&start);
+        if (left <= 0) {
+            log_warn("connections: dropped a FastCGI request not whole after %d ms", REQUEST_MS);
+            return false;
+        }
+        /* Nothing yet: poll wakes at the first byte. Part of a request:
+         * poll would return at once, so look again after a pause. */
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int wait_ms = n > 0 ? (pause_ms < left ? pause_ms : (int)left) : (int)left;
+        if (poll(n > 0 ? NULL : &p, n > 0 ? 0 : 1, wait_ms) < 0 && errno != EINTR)
+            return false;
+        if (n > 0 && pause_ms < 64)
+            pause_ms *= 2;
+    }
+}
+
+static void set_io_timeouts(int fd)
+{
+    struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        log_warn("connections: cannot set the socket's timeouts: %s", strerror(errno));
+}
+
 static void hand_to_libfcgi(struct connections *cs, int fd)
 {
     cs->req.ipcFd = fd;
@@ -64,10 +126,27 @@ static void hand_to_libfcgi(struct connections *cs, int fd)
     cs->req.detached = fd >= FD_SETSIZE;
 }
 
+static bool peer_allowed(const struct connections *cs, const struct sockaddr_storage *peer)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)peer;
+    if (web_servers_allow(cs->allowed, sa))
+        return true;
+    char name[INET6_ADDRSTRLEN] = "?";
+    const void *addr = sa->sa_family == AF_INET6
+                           ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
+                           : (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+        inet_ntop(sa->sa_family, addr, name, sizeof name);
+    log_warn("connections: refused FastCGI peer %s, not in FCGI_WEB_SERVER_ADDRS", name);
+    return false;
+}
+
 /* Takes one new connection, unless another worker was quicker. */
 static bool accept_new(struct connections *cs)
 {
-    int fd = accept4(cs->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    struct sockaddr_storage peer = {.ss_family = AF_UNSPEC};
+    socklen_t peer_len = sizeof peer;
+    int fd = accept4(cs->listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             sharing_set_backlog(cs->sh, false);
@@ -77,14 +156,11 @@ static bool accept_new(struct connections *cs)
         }
         return false;
     }
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int ready;
-    while ((ready = poll(&p, 1, FIRST_REQUEST_MS)) < 0 && errno == EINTR)
-        ;
-    if (ready <= 0 || has_request(fd) <= 0) {
+    if (!peer_allowed(cs, &peer) || !request_arrived(fd)) {
         close(fd);
         return false;
     }
+    set_io_timeouts(fd);
     cs->slot = -1;
     hand_to_libfcgi(cs, fd);
     return true;
@@ -101,6 +177,11 @@ static bool serve_claimed(struct connections *cs, int slot, uint32_t gen)
     }
     for (;;) {
         int has = has_request(fd);
+        if (has > 0 && !request_arrived(fd)) {
+            shutdown(fd, SHUT_RDWR); /* for every copy: nginx sees it close */
+            sharing_retire(cs->sh, slot, false);
+            return false;
+        }
         if (has > 0) {
             cs->slot = slot;
             cs->gen = gen;

@@ -26,9 +26,11 @@
 #include <fcgiapp.h>
 
 #include "sharing.h"
+#include "web_servers.h"
 
 struct connections {
     struct sharing *sh;
+    const struct web_servers *allowed;
     int listen_fd;    /* -1 once this worker stops accepting */
     FCGX_Request req; /* the connection being served, for libfcgi */
     int slot;         /* its slot, or -1: new, not shared yet */
@@ -36,7 +38,9 @@ struct connections {
     bool again;       /* slot was claimed back when released: serve it next */
 };
 
-void connections_init(struct connections *cs, struct sharing *sh, int listen_fd);
+/* allowed: the TCP peers it serves; others are closed at once. */
+void connections_init(struct connections *cs, struct sharing *sh, int listen_fd,
+                      const struct web_servers *allowed);
 
 /* Waits until a connection has a request to read and returns it, ready
  * for request_accept; NULL when timeout_ms (-1: none) passed, or a signal

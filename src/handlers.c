@@ -307,8 +307,13 @@ static int read_task_body(struct call *c, enum task_body_kind kind, struct task_
     struct field_errors errors;
     struct request *r = c->r;
 
-    if (r->content_length > TASK_BODY_MAX || request_read_body(r, TASK_BODY_MAX) < 0) {
+    int read = r->content_length > TASK_BODY_MAX ? -1 : request_read_body(r, TASK_BODY_MAX);
+    if (read == -1) {
         problem_send(r, 413, "the body is larger than 65536 bytes", NULL, NULL);
+        return -1;
+    }
+    if (read < 0) {
+        problem_send(r, 400, "the body ended before its Content-Length", NULL, NULL);
         return -1;
     }
     if (!is_json_media_type(r->content_type)) {

@@ -2,7 +2,8 @@
  * log: leveled one-line messages on stderr. See log.h.
  *
  * Each line is formatted in full, then written with one write(2), so that
- * lines of different workers sharing a pipe or file never interleave.
+ * lines of different workers sharing a pipe or file never interleave. A
+ * message's control bytes are escaped, so one message is one line.
  */
 #include "log.h"
 
@@ -70,9 +71,39 @@ static void emit(const char *line, size_t len, bool batched)
     batch_len += len;
 }
 
+/* Appends msg to line[len..cap), each control byte (and, for a field,
+ * backslash, space, quote and '=') as \xNN: whatever a peer managed to
+ * put in a message stays on its one line and cannot pass for another line
+ * or field. Returns the new length, whole escapes only. */
+static size_t append_escaped(char *line, size_t len, size_t cap, const char *msg, bool field)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        bool plain = *p >= 0x20 && *p != 0x7f &&
+                     !(field && (*p == '\\' || *p == ' ' || *p == '"' || *p == '='));
+        if (len + (plain ? 1 : 4) > cap)
+            break;
+        if (plain) {
+            line[len++] = (char)*p;
+            continue;
+        }
+        line[len++] = '\\';
+        line[len++] = 'x';
+        line[len++] = hex[*p >> 4];
+        line[len++] = hex[*p & 15];
+    }
+    return len;
+}
+
+void log_escape_field(char *out, size_t cap, const char *in)
+{
+    if (cap > 0)
+        out[append_escaped(out, 0, cap - 1, in, true)] = '\0';
+}
+
 static void log_line(enum log_level level, bool batched, const char *fmt, va_list ap)
 {
-    char line[2048];
+    char line[2048], msg[2048];
     struct timeval tv;
     struct tm tm;
 
@@ -81,14 +112,10 @@ static void log_line(enum log_level level, bool batched, const char *fmt, va_lis
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%d] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      (long)(tv.tv_usec / 1000), level_names[level], (int)getpid());
-    if (n < 0)
+    if (n < 0 || vsnprintf(msg, sizeof msg, fmt, ap) < 0)
         return;
-    int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-    if (m < 0)
-        return;
-    size_t len = (size_t)n + (size_t)m;
-    if (len > sizeof line - 2)
-        len = sizeof line - 2; /* truncated: still one whole line */
+    /* truncated or not: one whole line */
+    size_t len = append_escaped(line, (size_t)n, sizeof line - 1, msg, false);
     line[len++] = '\n';
     emit(line, len, batched);
 }

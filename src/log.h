@@ -6,6 +6,8 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
@@ -22,6 +24,10 @@ void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noretu
  * line flushes the batch first. */
 void log_request(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_flush(void);
+
+/* in, made fit to be one key=value field of a line: control bytes,
+ * backslash, space, quote and '=' as \xNN; cut to cap, NUL included. */
+void log_escape_field(char *out, size_t cap, const char *in);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -44,7 +44,7 @@ static void usage(void)
           "  DATABASE_URL and a key source (BETTER_AUTH_SECRET, JWKS_FILE, JWKS_URL);\n"
           "  LISTEN, WORKERS, ENVIRONMENT, JWT_ALGORITHM, JWKS_ALGORITHMS, JWT_ISSUER,\n"
           "  JWT_AUDIENCE, JWT_LEEWAY, LOG_LEVEL, DB_PREPARE,\n"
-          "  SOCKET_MODE, LISTEN_BACKLOG, RETRY_AFTER. See README.md.\n"
+          "  SOCKET_MODE, LISTEN_BACKLOG, FCGI_WEB_SERVER_ADDRS, RETRY_AFTER. See README.md.\n"
           "Without LISTEN it serves the socket it inherits (spawn-fcgi, systemd).\n",
           stdout);
 }

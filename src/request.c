@@ -46,7 +46,7 @@ static void read_params(struct request *r)
 
     v = param(r, "REQUEST_METHOD");
     r->method = method_parse(v ? v : "");
-    snprintf(r->method_name, sizeof r->method_name, "%s", v ? v : "");
+    log_escape_field(r->method_name, sizeof r->method_name, v ? v : "");
     if ((v = param(r, "REQUEST_URI")) == NULL && (v = param(r, "DOCUMENT_URI")) == NULL)
         v = "";
     r->path = v;
@@ -82,14 +82,16 @@ int request_read_body(struct request *r, size_t max)
     for (;;) {
         char chunk[8192];
         int n = FCGX_GetStr(chunk, sizeof chunk, r->fcgx->in);
-        if (n < 0)
-            return -1;
+        if (n < 0 || FCGX_GetError(r->fcgx->in) != 0)
+            return -2; /* the peer stopped sending, or broke the stream */
         if (r->body.len + (size_t)n > max)
             return -1;
         buf_append(&r->body, chunk, (size_t)n);
         if (n < (int)sizeof chunk)
             break;
     }
+    if (r->content_length >= 0 && r->body.len != (size_t)r->content_length)
+        return -2;
     buf_cstr(&r->body);
     return 0;
 }

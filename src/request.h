@@ -39,8 +39,9 @@ void request_destroy(struct request *r);
 /* Reads the next request from conn, which has one waiting. Returns -1 when
  * it was no request after all (libfcgi has then closed conn). */
 int request_accept(struct request *r, FCGX_Request *conn);
-/* Reads the whole body into r->body. Returns 0, or -1 when it is larger
- * than max bytes (nothing is read then) or the connection broke. */
+/* Reads the whole body into r->body. Returns 0; -1 when it is larger than
+ * max bytes (nothing is read then); -2 when it ended short of its
+ * Content-Length, or the peer stopped sending (the connection is broken). */
 int request_read_body(struct request *r, size_t max);
 /* Finishes the request (draining any unread body), closes its connection
  * if nginx did not ask to keep it, and logs one line. */

@@ -81,7 +81,7 @@ int worker_run(const struct config *cfg, struct key_source *keys, struct sharing
         log_fatal("worker: FCGX_Init failed");
     app_init(&app, cfg, keys);
     request_init(&r, cfg->retry_after);
-    connections_init(&cs, sh, listen_fd);
+    connections_init(&cs, sh, listen_fd, &cfg->web_servers);
     log_info("worker ready");
     while (!stopping)
         serve_next(&app, &r, &cs, TICK_MS);

@@ -15,10 +15,15 @@
 
 /* Everything config_load reads, cleared before each case. */
 static const char *const settings[] = {
-    "DATABASE_URL", "BETTER_AUTH_SECRET", "ENVIRONMENT", "JWT_ALGORITHM", "JWT_ISSUER",
-    "JWT_AUDIENCE", "JWT_LEEWAY",         "LISTEN",      "WORKERS",       "LISTEN_BACKLOG",
-    "SOCKET_MODE",  "DB_PREPARE",         "RETRY_AFTER", "LOG_LEVEL",     "JWKS_FILE",
-    "JWKS_URL",     "JWKS_ALGORITHMS",
+    "DATABASE_URL",    "BETTER_AUTH_SECRET",
+    "ENVIRONMENT",     "JWT_ALGORITHM",
+    "JWT_ISSUER",      "JWT_AUDIENCE",
+    "JWT_LEEWAY",      "LISTEN",
+    "WORKERS",         "LISTEN_BACKLOG",
+    "SOCKET_MODE",     "DB_PREPARE",
+    "RETRY_AFTER",     "LOG_LEVEL",
+    "JWKS_FILE",       "JWKS_URL",
+    "JWKS_ALGORITHMS", "FCGI_WEB_SERVER_ADDRS",
 };
 
 struct setting {
@@ -32,6 +37,11 @@ struct config_case {
     const char *error; /* NULL: config_load succeeds; else a part of its message */
     void (*verify)(const struct config *c);
 };
+
+static void web_servers_two(const struct config *c)
+{
+    CHECK(c->web_servers.count == 2, "FCGI_WEB_SERVER_ADDRS: %d addresses", c->web_servers.count);
+}
 
 static void jwks_file_only(const struct config *c)
 {
@@ -154,6 +164,14 @@ static const struct config_case cases[] = {
     {"LOG_LEVEL debug", {{"LOG_LEVEL", "debug"}}, NULL, log_debug_level},
     {"SOCKET_MODE 0666", {{"SOCKET_MODE", "0666"}}, NULL, socket_0666},
     {"SOCKET_MODE 999", {{"SOCKET_MODE", "999"}}, "SOCKET_MODE", NULL},
+    {"FCGI_WEB_SERVER_ADDRS host name",
+     {{"FCGI_WEB_SERVER_ADDRS", "10.0.0.1,nginx"}},
+     "FCGI_WEB_SERVER_ADDRS: nginx is not an IP address",
+     NULL},
+    {"FCGI_WEB_SERVER_ADDRS two",
+     {{"FCGI_WEB_SERVER_ADDRS", "10.0.0.1, ::1"}},
+     NULL,
+     web_servers_two},
     {"SOCKET_MODE 1777", {{"SOCKET_MODE", "1777"}}, "SOCKET_MODE", NULL},
     {"SOCKET_MODE wrapping", {{"SOCKET_MODE", "40000000666"}}, "SOCKET_MODE", NULL},
     {"SOCKET_MODE signed", {{"SOCKET_MODE", "-0"}}, "SOCKET_MODE", NULL},

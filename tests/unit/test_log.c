@@ -68,6 +68,18 @@ int main(void)
     CHECK(rest > 0 && rest <= PIPE_BUF, "the flush writes the last batch (%zu bytes)", rest);
     CHECK(count(out, "filler\n") == 200, "every line once: %zu", count(out, "filler\n"));
 
+    /* What a peer sends stays on its line (issue 9, finding 7). */
+    log_warn("peer said %s", "a\nFORGED line\r\x1b[31m");
+    written(out, sizeof out);
+    CHECK(count(out, "\n") == 1 && strstr(out, "peer said a\\x0aFORGED line\\x0d\\x1b[31m\n"),
+          "control bytes in a message are escaped: %s", out);
+    char field[32];
+    log_escape_field(field, sizeof field, "GET x=1 \"\\");
+    CHECK(strcmp(field, "GET\\x20x\\x3d1\\x20\\x22\\x5c") == 0, "a field cannot pass for two: %s",
+          field);
+    log_escape_field(field, 8, "\n\n\n");
+    CHECK(strcmp(field, "\\x0a") == 0, "a cut field keeps whole escapes: %s", field);
+
     log_set_level(LOG_WARN);
     log_request("request id=%d", 4);
     log_flush();
