@@ -47,3 +47,12 @@ CREATE INDEX IF NOT EXISTS tasks_user_due_desc_idx
 CREATE INDEX IF NOT EXISTS tasks_user_priority_idx ON tasks (user_id, priority, id);
 
 INSERT INTO schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
+
+-- The service's role, when it is not the owner (scripts/stack applies this
+-- file as todo_owner with -v app_role=todo): the rows of tasks to read and
+-- write, and nothing else; it needs no other table. Applied without
+-- app_role, the file grants nothing.
+\if :{?app_role}
+GRANT SELECT, INSERT, UPDATE, DELETE ON tasks TO :"app_role";
+GRANT USAGE ON SEQUENCE tasks_id_seq TO :"app_role";
+\endif

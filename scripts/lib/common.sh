@@ -3,6 +3,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK_DIR="${STACK_DIR:-$ROOT/var}"
+[[ "$STACK_DIR" == /* ]] || STACK_DIR="$PWD/$STACK_DIR" # the stack's users start elsewhere
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -30,6 +31,32 @@ ensure_packages() {
 }
 
 BUILD="$ROOT/build"
+
+# Started by root, the local stack runs the pool as POOL_USER and its group
+# of the same name (system ones, made when missing), and nginx's workers as
+# NGINX_USER (Debian's nginx package makes it), never as nobody: README.md,
+# "The local stack's users". The group is named, not taken from the user:
+# adduser --system alone would have made its primary group nogroup.
+POOL_USER=todo-api
+# shellcheck disable=SC2034 # read by scripts/stack
+NGINX_USER=www-data
+
+ensure_pool_user() {
+  (( EUID == 0 )) || return 0
+  getent group "$POOL_USER" >/dev/null || groupadd --system "$POOL_USER" ||
+    die "groupadd $POOL_USER failed"
+  id -u "$POOL_USER" >/dev/null 2>&1 ||
+    useradd --system --gid "$POOL_USER" --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin "$POOL_USER" || die "useradd $POOL_USER failed"
+}
+
+# Gives the pool's processes a directory to write to (sanitizer and valgrind
+# logs): when root, they run as POOL_USER, not as the caller.
+give_to_pool() {
+  (( EUID == 0 )) || return 0
+  ensure_pool_user
+  chown "$POOL_USER:$POOL_USER" "$1"
+}
 
 # Builds out of tree in build/ (or $1 with configure options $2...):
 # configure once, then make only what changed.

@@ -11,6 +11,7 @@ import hmac
 import http.client
 import json
 import os
+import pwd
 import re
 import secrets
 import socket
@@ -513,3 +514,22 @@ def all_at_once(n, action):
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(run, range(n)))
+
+
+# The users scripts/stack runs the pool and nginx's workers as when started
+# by root (scripts/lib/common.sh); otherwise both run as the caller.
+POOL_USER, NGINX_USER = "todo-api", "www-data"
+
+
+def stack_uid(user):
+    """The uid a process of the stack runs as: user's when root, ours otherwise."""
+    return pwd.getpwnam(user).pw_uid if os.geteuid() == 0 else os.getuid()
+
+
+def process_uids(pid):
+    """The real, effective, saved and filesystem uids of pid."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise Failure(f"no Uid line in /proc/{pid}/status")

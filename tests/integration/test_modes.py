@@ -4,14 +4,15 @@ in scripts/stack), and a graceful drain on SIGTERM to the master.
 They run last (RUN_LAST) because they stop and restart the pool; both need
 scripts/stack and are skipped with --base.
 """
+import grp
 import http.client
 import os
 import signal
 import threading
 import time
 
-from client import (Failure, Skip, check, expect_json, expect_problem, expect_task, healthy,
-                    process_alive, wait_until)
+from client import (NGINX_USER, POOL_USER, Failure, Skip, check, expect_json, expect_problem, expect_task, healthy,
+                    process_alive, process_uids, stack_uid, wait_until)
 
 RUN_LAST = True
 
@@ -73,7 +74,13 @@ def test_modes_spawn_fcgi_pool_serves_the_api(ctx):
             check(env is not None and "LISTEN" not in env and "WORKERS" not in env,
                   f"pid {pid} sees LISTEN or WORKERS: it would not serve spawn-fcgi's socket")
         mode = os.stat(socket_path).st_mode & 0o777
-        check(mode == 0o666, f"the socket is mode {mode:o}, not 666")
+        check(mode == 0o660, f"the socket is mode {mode:o}, not 660")
+        for pid in spawned:  # spawn-fcgi's children too run as the pool's user, when root
+            uids = process_uids(pid)
+            check(uids == [stack_uid(POOL_USER)] * 4, f"pid {pid} runs as uids {uids}, not {POOL_USER}'s")
+        if os.geteuid() == 0:
+            group = os.stat(socket_path).st_gid
+            check(group == grp.getgrnam(NGINX_USER).gr_gid, f"the socket's group is {group}, not {NGINX_USER}")
 
         check(expect_json(ctx.client.request("GET", "/api/health"), 200) == {"status": "ok"}, "health body")
         t = a.create("under spawn-fcgi", description="forked by spawn-fcgi")

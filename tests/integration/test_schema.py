@@ -15,13 +15,14 @@ V1_COLUMNS = "id, user_id, title, description, completed, created_at, updated_at
 
 
 class Database:
-    """psql and pg_dump on the todo database of the stack in stack_dir."""
+    """psql and pg_dump on the todo database of the stack in stack_dir, as
+    the owner of its schema (scripts/stack maps the caller to it)."""
 
     def __init__(self, stack_dir):
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(d.split("/")[-2]))
         check(bins, "no PostgreSQL binaries under /usr/lib/postgresql")
         self.bin = bins[-1]
-        self.where = ["-h", os.path.join(stack_dir, "pg", "run"), "-p", "5432", "-U", "todo", "-d", "todo"]
+        self.where = ["-h", os.path.join(stack_dir, "pg", "run"), "-p", "5432", "-U", "todo_owner", "-d", "todo"]
 
     def _run(self, argv):
         p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
