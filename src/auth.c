@@ -27,6 +27,7 @@ static const char *const reasons[] = {
     [AUTH_NO_SUBJECT] = "token has no valid subject",
     [AUTH_WRONG_ISSUER] = "issuer not accepted",
     [AUTH_WRONG_AUDIENCE] = "audience not accepted",
+    [AUTH_CRITICAL_HEADER] = "critical header parameter not understood",
 };
 
 const char *auth_reason(enum auth_status status)
@@ -180,10 +181,10 @@ static enum auth_status verify_hmac(const struct auth_keys *keys, enum jws_alg a
 }
 
 static enum auth_status verify_jwks(const struct auth_keys *keys, enum jws_alg alg, const char *kid,
-                                    const char *token, const char *sig)
+                                    const char *token, const char *sig, uint64_t *key_id)
 {
     unsigned char raw[1024];
-    if (keys->jwks == NULL || keys->jwks->count == 0 || !(keys->jwks_algs & (1u << alg)))
+    if (keys->jwks == NULL || !(keys->jwks_algs & (1u << alg)))
         return AUTH_WRONG_ALGORITHM;
     const struct jwk *key = jwks_find(keys->jwks, kid);
     if (key == NULL)
@@ -195,16 +196,21 @@ static enum auth_status verify_jwks(const struct auth_keys *keys, enum jws_alg a
         return AUTH_BAD_SIGNATURE;
     if (!jws_verify(key, (const unsigned char *)token, (size_t)(sig - 1 - token), raw, (size_t)n))
         return AUTH_BAD_SIGNATURE;
+    *key_id = key->id;
     return AUTH_OK;
 }
 
 /* The header's alg and kid, then the signature by the path they choose. */
 static enum auth_status verify_signature(const struct auth_keys *keys, const char *token,
-                                         const char *payload, const char *sig)
+                                         const char *payload, const char *sig, uint64_t *key_id)
 {
     json_object *header = json_segment(token, (size_t)(payload - 1 - token)), *v;
     if (header == NULL)
         return AUTH_MALFORMED;
+    if (json_object_object_get_ex(header, "crit", NULL)) {
+        json_object_put(header);
+        return AUTH_CRITICAL_HEADER;
+    }
     enum jws_alg alg = JWS_UNKNOWN;
     const char *kid = NULL;
     if (json_object_object_get_ex(header, "alg", &v) && json_object_is_type(v, json_type_string))
@@ -215,7 +221,7 @@ static enum auth_status verify_signature(const struct auth_keys *keys, const cha
     if (jws_alg_is_hmac(alg))
         st = verify_hmac(keys, alg, token);
     else if (alg != JWS_UNKNOWN && alg != JWS_NONE)
-        st = verify_jwks(keys, alg, kid, token, sig);
+        st = verify_jwks(keys, alg, kid, token, sig, key_id);
     json_object_put(header);
     return st;
 }
@@ -229,7 +235,8 @@ enum auth_status auth_verify(const struct auth_keys *keys, const char *header, t
         return st;
     const char *payload = strchr(token, '.') + 1;
     const char *sig = strchr(payload, '.') + 1;
-    st = verify_signature(keys, token, payload, sig);
+    subject->key_id = 0;
+    st = verify_signature(keys, token, payload, sig, &subject->key_id);
     if (st != AUTH_OK)
         return st;
     json_object *claims = json_segment(payload, (size_t)(sig - 1 - payload));

@@ -12,12 +12,15 @@
  * token, so the key is always passed and its decoded algorithm compared
  * again); an asymmetric one goes to the JWKS key its kid names, whose own
  * algorithm it must be. A secret is never tried as a public key nor a public
- * key as a secret. Every claim is checked here.
+ * key as a secret. A crit header is refused whatever it names: we
+ * implement no extension, and RFC 7515 4.1.11 says a token that needs one
+ * we do not understand is invalid. Every claim is checked here.
  */
 #ifndef AUTH_H
 #define AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "jwks.h"
@@ -30,7 +33,7 @@ struct auth_keys {
     enum jws_alg hmac_alg; /* the one HMAC algorithm accepted */
     const unsigned char *secret;
     size_t secret_len;       /* 0: no shared secret, HMAC tokens refused */
-    const struct jwks *jwks; /* NULL or empty: asymmetric tokens refused */
+    const struct jwks *jwks; /* NULL: asymmetric tokens refused; empty: their keys unknown */
     unsigned jwks_algs;      /* allowed asymmetric algorithms, 1 << enum jws_alg */
     const char *issuer;      /* NULL: iss not checked */
     const char *audience;    /* NULL: aud not checked */
@@ -50,12 +53,14 @@ enum auth_status {
     AUTH_NO_SUBJECT,
     AUTH_WRONG_ISSUER,
     AUTH_WRONG_AUDIENCE,
+    AUTH_CRITICAL_HEADER, /* a crit header: we understand no extension (RFC 7515 4.1.11) */
 };
 
 struct auth_subject {
     char id[USER_ID_MAX + 1];
     size_t len;
-    double expires; /* the exp claim, for token_cache */
+    double expires;  /* the exp claim, for token_cache */
+    uint64_t key_id; /* the JWKS key that verified it (jwk.id); 0: the shared secret */
 };
 
 /* header may be NULL (no Authorization header). */

@@ -3,10 +3,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -57,6 +60,54 @@ static int parse_jwks_algs(const char *list, unsigned *out)
     return *out ? 0 : -1;
 }
 
+/* Whether an http URL's host is a loopback one: localhost, 127.0.0.0/8 or
+ * ::1, written as an address (a name other than localhost might resolve
+ * elsewhere tomorrow). A URL with two '@' is not, whatever it means. */
+static int loopback_host(const char *url)
+{
+    const char *host = url + strlen("http://");
+    size_t len = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', len);
+    if (at) { /* userinfo */
+        len -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    int bracketed = host[0] == '[';
+    size_t n = bracketed ? strcspn(host, "]") : strcspn(host, ":/?#");
+    char name[INET6_ADDRSTRLEN];
+    if (n > len || n - bracketed >= sizeof name)
+        return 0;
+    memcpy(name, host + bracketed, n - bracketed);
+    name[n - bracketed] = '\0';
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (bracketed)
+        return inet_pton(AF_INET6, name, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+    if (inet_pton(AF_INET, name, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return strcasecmp(name, "localhost") == 0;
+}
+
+/* JWKS_URL: http or https; in production https unless the frontend is on
+ * this host, since a key fetched in clear can be replaced on the way. */
+static int check_jwks_url(const struct config *c, char *err, size_t errlen)
+{
+    const char *url = c->jwks_url;
+    if (url == NULL || strncasecmp(url, "https://", 8) == 0)
+        return 0;
+    if (strncasecmp(url, "http://", 7) != 0) {
+        snprintf(err, errlen, "JWKS_URL must be an http:// or https:// URL");
+        return -1;
+    }
+    if (c->production && !loopback_host(url)) {
+        snprintf(err, errlen,
+                 "JWKS_URL must use https:// in production (plain http:// only to a loopback "
+                 "host: localhost, 127.0.0.1, [::1])");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_secret(struct config *c, char *err, size_t errlen)
 {
     const char *secret = env("BETTER_AUTH_SECRET");
@@ -89,6 +140,8 @@ static int load_tokens(struct config *c, char *err, size_t errlen)
                  "no key source: set BETTER_AUTH_SECRET, JWKS_FILE or JWKS_URL (or several)");
         return -1;
     }
+    if (check_jwks_url(c, err, errlen) < 0)
+        return -1;
     const char *algs = env("JWKS_ALGORITHMS");
     if (parse_jwks_algs(algs ? algs : "EdDSA,ES256,RS256", &c->jwks_algs) < 0) {
         snprintf(err, errlen,

@@ -1,8 +1,9 @@
 /*
  * config: the environment, read once at start into one struct that nothing
  * changes afterwards. It owns the defaults and the start-up checks (a
- * missing key source, a short production secret, a bad number); it knows
- * nothing of how the settings are used.
+ * missing key source, a short production secret, a plain-http JWKS_URL to
+ * another host in production, a bad number); it knows nothing of how the
+ * settings are used.
  */
 #ifndef CONFIG_H
 #define CONFIG_H

@@ -33,7 +33,9 @@ void app_init(struct app *app, const struct config *cfg, struct key_source *keys
 {
     app->cfg = cfg;
     app->key_source = keys;
-    app->keys.jwks = &keys->keys;
+    /* Without a JWKS source an asymmetric token is of an algorithm not
+     * accepted; with one whose keys are not (yet) there, of a key unknown. */
+    app->keys.jwks = cfg->jwks_file || cfg->jwks_url ? &keys->keys : NULL;
     app->keys.jwks_algs = cfg->jwks_algs;
     app->keys.hmac_alg = cfg->jwt_alg;
     app->keys.secret = cfg->secret;
@@ -57,6 +59,12 @@ void app_destroy(struct app *app)
     free(app->tokens);
     buf_free(&app->json);
     buf_free(&app->headers);
+}
+
+void app_tick(struct app *app, time_t now)
+{
+    if (key_source_tick(app->key_source, now))
+        token_cache_forget_keys(app->tokens, &app->key_source->keys);
 }
 
 static void send_json(struct call *c, int status, const char *headers)
@@ -254,9 +262,18 @@ static int authorize(struct call *c)
         token_cache_verify(app->tokens, &app->keys, c->r->authorization, now, &subject);
 
     /* A kid we do not know may be a key the frontend rotated in. */
-    if (st == AUTH_UNKNOWN_KEY && key_source_refresh(app->key_source, now))
+    if (st == AUTH_UNKNOWN_KEY && key_source_refresh_for_kid(app->key_source, now)) {
+        token_cache_forget_keys(app->tokens, &app->key_source->keys);
         st = token_cache_verify(app->tokens, &app->keys, c->r->authorization, now, &subject);
-
+    }
+    /* Nor can we tell while JWKS_URL is down: not the client's fault. */
+    if (st == AUTH_UNKNOWN_KEY && key_source_unavailable(app->key_source)) {
+        log_warn("security id=%s route=%s event=token_unverifiable reason=\"signing keys "
+                 "unavailable\"",
+                 c->r->id, router_pattern(c->route.id));
+        problem_send(c->r, 503, "the signing keys are unavailable; try again later", NULL, NULL);
+        return -1;
+    }
     if (st != AUTH_OK) {
         log_warn("security id=%s route=%s event=token_rejected reason=\"%s\"", c->r->id,
                  router_pattern(c->route.id), auth_reason(st));

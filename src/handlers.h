@@ -7,6 +7,8 @@
 #ifndef HANDLERS_H
 #define HANDLERS_H
 
+#include <time.h>
+
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
@@ -28,6 +30,8 @@ struct app {
 
 void app_init(struct app *app, const struct config *cfg, struct key_source *keys);
 void app_destroy(struct app *app);
+/* Work due between requests: the timed refetch of the JWKS keys. */
+void app_tick(struct app *app, time_t now);
 /* Answers r; returns the route pattern, for the request log line. */
 const char *handle_request(struct app *app, struct request *r);
 

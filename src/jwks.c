@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 #include "base64url.h"
 #include "json_check.h"
@@ -148,6 +149,32 @@ static int declared_alg_fits(enum jws_alg implied, enum jws_alg declared)
     return declared == implied;
 }
 
+/* The first 8 bytes of SHA-256 over kid, alg and the public key's DER. */
+static int key_id(struct jwk *k)
+{
+    unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int derlen = i2d_PUBKEY(k->pkey, &der);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int alg = (int)k->alg;
+    int ok = derlen > 0 && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, k->kid, strlen(k->kid) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, &k->has_kid, sizeof k->has_kid) == 1 &&
+             EVP_DigestUpdate(ctx, &alg, sizeof alg) == 1 &&
+             EVP_DigestUpdate(ctx, der, (size_t)derlen) == 1 &&
+             EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 8;
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    if (!ok)
+        return -1;
+    k->id = 0;
+    for (int i = 0; i < 8; i++)
+        k->id = k->id << 8 | md[i];
+    if (k->id == 0)
+        k->id = 1; /* 0 means "no key" to token_cache */
+    return 0;
+}
+
 static int load_key(struct jwk *k, json_object *o)
 {
     const char *kty = member(o, "kty"), *use = member(o, "use"), *kid = member(o, "kid");
@@ -166,14 +193,14 @@ static int load_key(struct jwk *k, json_object *o)
     if (k->pkey == NULL)
         return -1;
     k->alg = alg ? jws_alg_parse(alg) : implied;
-    if (!declared_alg_fits(implied, k->alg) || (kid && strlen(kid) > JWK_KID_MAX)) {
+    if (kid && strlen(kid) <= JWK_KID_MAX) {
+        k->has_kid = 1;
+        snprintf(k->kid, sizeof k->kid, "%s", kid);
+    }
+    if (!declared_alg_fits(implied, k->alg) || (kid && !k->has_kid) || key_id(k) < 0) {
         EVP_PKEY_free(k->pkey);
         k->pkey = NULL;
         return -1;
-    }
-    if (kid) {
-        k->has_kid = 1;
-        snprintf(k->kid, sizeof k->kid, "%s", kid);
     }
     return 0;
 }
@@ -218,6 +245,14 @@ const struct jwk *jwks_find(const struct jwks *set, const char *kid)
         if (set->keys[i].has_kid && strcmp(set->keys[i].kid, kid) == 0)
             return &set->keys[i];
     return NULL;
+}
+
+int jwks_has(const struct jwks *set, uint64_t id)
+{
+    for (int i = 0; i < set->count; i++)
+        if (set->keys[i].id == id)
+            return 1;
+    return 0;
 }
 
 /* JOSE's ECDSA signature is r||s of fixed size; OpenSSL wants DER. */

@@ -10,6 +10,7 @@
 #define JWKS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 
@@ -35,6 +36,7 @@ struct jwk {
     int has_kid;
     enum jws_alg alg; /* the key's own algorithm: its "alg", or what its type allows */
     EVP_PKEY *pkey;
+    uint64_t id; /* of kid, alg and public key together, never 0: the same key after a refetch */
 };
 
 struct jwks {
@@ -53,6 +55,8 @@ int jwks_load(struct jwks *set, const char *json, size_t len, char *err, size_t 
 void jwks_free(struct jwks *set);
 /* The key named kid, or with kid NULL the only key of a one-key set. */
 const struct jwk *jwks_find(const struct jwks *set, const char *kid);
+/* Whether a key of that id is in the set. */
+int jwks_has(const struct jwks *set, uint64_t id);
 /* Checks a JWS signature (JOSE format: raw r||s for ECDSA) over input. */
 int jws_verify(const struct jwk *key, const unsigned char *input, size_t n,
                const unsigned char *sig, size_t siglen);

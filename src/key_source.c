@@ -13,7 +13,12 @@
 #include "log.h"
 
 #define JWKS_MAX_BYTES ((size_t)1 << 20)
-#define FETCH_TIMEOUT_SECONDS 5L
+/* The longest a fetch may take: at start, before any request; on the
+ * timer, between two requests of one worker (the others serve meanwhile);
+ * for an unknown kid, within the request that named it. */
+#define START_TIMEOUT_MS 2000L
+#define TICK_TIMEOUT_MS 500L
+#define KID_TIMEOUT_MS 300L
 
 static int read_file(const char *path, struct buf *out)
 {
@@ -38,7 +43,7 @@ static size_t on_data(char *data, size_t size, size_t count, void *userdata)
     return size * count;
 }
 
-static int fetch(const char *url, struct buf *out, char *err, size_t errlen)
+static int fetch(const char *url, long timeout_ms, struct buf *out, char *err, size_t errlen)
 {
     CURL *curl = curl_easy_init();
     long status = 0;
@@ -46,7 +51,8 @@ static int fetch(const char *url, struct buf *out, char *err, size_t errlen)
     if (curl && curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, out) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, FETCH_TIMEOUT_SECONDS) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK)
         rc = curl_easy_perform(curl);
@@ -74,11 +80,11 @@ static void merge(struct key_source *ks)
         }
 }
 
-static int load_url(struct key_source *ks, char *err, size_t errlen)
+static int load_url(struct key_source *ks, long timeout_ms, char *err, size_t errlen)
 {
     struct buf body;
     buf_init(&body);
-    int n = fetch(ks->cfg->jwks_url, &body, err, errlen) == 0
+    int n = fetch(ks->cfg->jwks_url, timeout_ms, &body, err, errlen) == 0
                 ? jwks_load(&ks->url_keys, buf_cstr(&body), body.len, err, errlen)
                 : 0;
     buf_free(&body);
@@ -87,10 +93,29 @@ static int load_url(struct key_source *ks, char *err, size_t errlen)
     return n > 0 ? 0 : -1;
 }
 
+/* One fetch, and when the timer fetches next: JWKS_REFRESH_SECONDS after a
+ * good one, the backoff after a failed one. Returns 0 when it was good. */
+static int fetch_now(struct key_source *ks, time_t now, long timeout_ms, char *why, size_t len)
+{
+    long refresh = ks->cfg->jwks_refresh;
+    ks->attempted_at = now;
+    if (load_url(ks, timeout_ms, why, len) == 0) {
+        ks->failing = 0;
+        ks->backoff = 1;
+        ks->due_at = now + refresh;
+        return 0;
+    }
+    ks->failing = 1;
+    ks->due_at = now + ks->backoff;
+    ks->backoff = ks->backoff * 2 < refresh ? ks->backoff * 2 : refresh;
+    return -1;
+}
+
 int key_source_init(struct key_source *ks, const struct config *cfg, char *err, size_t errlen)
 {
     memset(ks, 0, sizeof *ks);
     ks->cfg = cfg;
+    ks->backoff = 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "libcurl initialisation failed");
         return -1;
@@ -110,13 +135,9 @@ int key_source_init(struct key_source *ks, const struct config *cfg, char *err, 
     }
     if (cfg->jwks_url) {
         char why[200];
-        /* Only a successful fetch starts the clock: if the frontend is not
-         * up yet, the first token that needs a key may fetch at once. */
-        if (load_url(ks, why, sizeof why) == 0)
-            ks->fetched_at = time(NULL);
-        else
-            log_warn("keys: JWKS_URL %s: %s; will try again when a token needs it", cfg->jwks_url,
-                     why);
+        if (fetch_now(ks, time(NULL), START_TIMEOUT_MS, why, sizeof why) < 0)
+            log_warn("keys: JWKS_URL %s: %s; will try again in %ld s, backing off to %ld s",
+                     cfg->jwks_url, why, (long)(ks->due_at - ks->attempted_at), cfg->jwks_refresh);
     }
     log_info("keys: %d JWKS key(s)%s", ks->keys.count, cfg->secret ? " and a shared secret" : "");
     return 0;
@@ -129,16 +150,40 @@ void key_source_free(struct key_source *ks)
     jwks_free(&ks->url_keys);
 }
 
-int key_source_refresh(struct key_source *ks, time_t now)
+/* A fetch that logs what came of it: a failure, and a change of state or
+ * of the number of keys, at warn and info; a routine refresh at debug. */
+static int fetch_and_log(struct key_source *ks, time_t now, long timeout_ms, const char *why_now)
 {
     char why[200];
-    if (ks->cfg->jwks_url == NULL || now - ks->fetched_at < ks->cfg->jwks_refresh)
-        return 0;
-    ks->fetched_at = now;
-    if (load_url(ks, why, sizeof why) < 0) {
-        log_warn("keys: refreshing from JWKS_URL failed: %s", why);
+    int was_failing = ks->failing, had = ks->keys.count;
+    if (fetch_now(ks, now, timeout_ms, why, sizeof why) < 0) {
+        log_warn("keys: fetching JWKS_URL (%s) failed: %s; next try in %ld s", why_now, why,
+                 (long)(ks->due_at - now));
         return 0;
     }
-    log_info("keys: refreshed, %d JWKS key(s)", ks->keys.count);
+    log_msg(was_failing || had != ks->keys.count ? LOG_INFO : LOG_DEBUG,
+            "keys: fetched JWKS_URL (%s), %d JWKS key(s)", why_now, ks->keys.count);
     return 1;
+}
+
+int key_source_tick(struct key_source *ks, time_t now)
+{
+    /* A clock set back would otherwise put the next fetch off by as much. */
+    if (ks->cfg->jwks_url == NULL || (now < ks->due_at && now >= ks->attempted_at))
+        return 0;
+    return fetch_and_log(ks, now, TICK_TIMEOUT_MS, "timer");
+}
+
+int key_source_refresh_for_kid(struct key_source *ks, time_t now)
+{
+    long cooldown = ks->cfg->jwks_refresh < KEY_SOURCE_KID_COOLDOWN ? ks->cfg->jwks_refresh
+                                                                    : KEY_SOURCE_KID_COOLDOWN;
+    if (ks->cfg->jwks_url == NULL || ks->failing || now - ks->attempted_at < cooldown)
+        return 0;
+    return fetch_and_log(ks, now, KID_TIMEOUT_MS, "unknown kid");
+}
+
+int key_source_unavailable(const struct key_source *ks)
+{
+    return ks->cfg->jwks_url != NULL && ks->failing;
 }

@@ -91,3 +91,13 @@ enum auth_status token_cache_verify(struct token_cache *c, const struct auth_key
     }
     return st;
 }
+
+void token_cache_forget_keys(struct token_cache *c, const struct jwks *keys)
+{
+    for (int i = 0; i < TOKEN_CACHE_SETS; i++)
+        for (int w = 0; w < TOKEN_CACHE_WAYS; w++) {
+            struct token_cache_entry *e = &c->slots[i][w];
+            if (e->token && e->subject.key_id && !jwks_has(keys, e->subject.key_id))
+                evict(e);
+        }
+}

@@ -3,9 +3,12 @@
  * so that a session's every request does not pay for base64, two JSON
  * parses and an HMAC again. It owns the cache and its one rule: an entry is
  * used only for a byte-identical token, and only until the token's exp
- * (plus leeway) passes. Only accepted tokens are cached; the keys and the
- * claim rules are fixed for the life of the process, and nbf/iat can only
- * become more true with time, so exp is the one claim left to re-check.
+ * (plus leeway) passes, and only while the key that verified it is in the
+ * key set. Only accepted tokens are cached; the claim rules are fixed for
+ * the life of the process, and nbf/iat can only become more true with
+ * time, so exp is the one claim left to re-check; a refetched key set is
+ * told to the cache (token_cache_forget_keys), which drops the tokens of
+ * the keys that left it.
  */
 #ifndef TOKEN_CACHE_H
 #define TOKEN_CACHE_H
@@ -39,5 +42,9 @@ void token_cache_free(struct token_cache *c);
 /* auth_verify, answered from the cache when it can be. */
 enum auth_status token_cache_verify(struct token_cache *c, const struct auth_keys *keys,
                                     const char *header, time_t now, struct auth_subject *subject);
+
+/* Drops the tokens verified by a JWKS key that is not in keys; call after
+ * the key set changed. */
+void token_cache_forget_keys(struct token_cache *c, const struct jwks *keys);
 
 #endif

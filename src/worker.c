@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -83,8 +84,10 @@ int worker_run(const struct config *cfg, struct key_source *keys, struct sharing
     request_init(&r, cfg->retry_after);
     connections_init(&cs, sh, listen_fd, &cfg->web_servers);
     log_info("worker ready");
-    while (!stopping)
+    while (!stopping) {
         serve_next(&app, &r, &cs, TICK_MS);
+        app_tick(&app, time(NULL));
+    }
     /* Drain: take no new connection, answer the requests already waiting
      * (closing each connection after its answer), then go. Serving what
      * nginx sends meanwhile would let a busy nginx stretch the drain; a

@@ -67,6 +67,23 @@ def test_other_hmac_algorithms_are_401(ctx):
         rejected(ctx, u, client.other_alg_token(u.sub, ctx.secret, alg))
 
 
+def test_crit_header_is_401(ctx):
+    """RFC 7515 4.1.11: a crit header names extensions the token needs
+    understood; the service understands none, so a token carrying crit,
+    well formed or not, is refused although its signature is good."""
+    u = ctx.user()
+    now = int(time.time())
+    claims = {"sub": u.sub, "iat": now, "exp": now + 3600}
+    for extra in ({"crit": ["exp"], "exp": now + 3600}, {"crit": ["urn:example:unknown"], "urn:example:unknown": 1},
+                  {"crit": []}, {"crit": "exp"}, {"crit": None}):
+        tok = client.sign({"alg": "HS256", "typ": "JWT", **extra}, claims, ctx.secret)
+        body = expect_problem(u.request("GET", u.tasks, token=tok), 401)
+        check(body["detail"] == "critical header parameter not understood", f"crit {extra}: {body}")
+    check(expect_json(u.request("GET", u.tasks, token=client.sign({"alg": "HS256", "typ": "JWT"}, claims,
+                                                                   ctx.secret)), 200) == [],
+          "the same token without crit is refused")
+
+
 def test_expired_beyond_leeway_is_401(ctx):
     u = ctx.user()
     rejected(ctx, u, client.expired_token(u.sub, ctx.secret))

@@ -25,15 +25,15 @@ static char *sign(jwt_alg_t alg, const char *key, const char *claims)
     return token;
 }
 
-/* An HS256 token of any payload text, even one libjwt would not encode. */
-static char *sign_raw(const char *claims)
+/* An HS256 token of any header and payload text, even one libjwt would
+ * not encode. */
+static char *sign_header_raw(const char *header, const char *claims)
 {
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
     unsigned char mac[32];
     unsigned int maclen = 0;
     char *token = malloc(2048);
     int n =
-        EVP_EncodeBlock((unsigned char *)token, (const unsigned char *)header, sizeof header - 1);
+        EVP_EncodeBlock((unsigned char *)token, (const unsigned char *)header, (int)strlen(header));
     token[n++] = '.';
     n += EVP_EncodeBlock((unsigned char *)token + n, (const unsigned char *)claims,
                          (int)strlen(claims));
@@ -52,6 +52,11 @@ static char *sign_raw(const char *claims)
             token[o++] = token[i] == '+' ? '-' : token[i] == '/' ? '_' : token[i];
     token[o] = '\0';
     return token;
+}
+
+static char *sign_raw(const char *claims)
+{
+    return sign_header_raw("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims);
 }
 
 static enum auth_status verify_with(const struct auth_keys *keys, const char *token)
@@ -214,6 +219,32 @@ static void test_malformed(void)
     free(huge);
 }
 
+/* RFC 7515 4.1.11: a crit header names extensions the token needs
+ * understood; we understand none, so any crit, well-formed or not, is
+ * refused, even when the signature is good. */
+static void test_critical_header(void)
+{
+    static const char claims[] = "{\"sub\":\"alice\",\"exp\":1800000100}";
+    static const char *const refused[] = {
+        "{\"alg\":\"HS256\",\"crit\":[\"exp\"],\"exp\":1}",
+        "{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}",
+        "{\"alg\":\"HS256\",\"crit\":[\"urn:example:unknown\"]}",
+        "{\"alg\":\"HS256\",\"crit\":[]}",
+        "{\"alg\":\"HS256\",\"crit\":\"exp\"}",
+        "{\"alg\":\"HS256\",\"crit\":null}",
+        "{\"alg\":\"HS256\",\"crit\":[1]}",
+    };
+    char *plain = sign_header_raw("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims);
+    CHECK(verify_with(&keys, plain) == AUTH_OK, "the same token without crit is accepted");
+    free(plain);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char *token = sign_header_raw(refused[i], claims);
+        enum auth_status got = verify_with(&keys, token);
+        CHECK(got == AUTH_CRITICAL_HEADER, "%s: got '%s'", refused[i], auth_reason(got));
+        free(token);
+    }
+}
+
 static void test_cache(void)
 {
     struct token_cache *cache = malloc(sizeof *cache);
@@ -273,5 +304,6 @@ int main(void)
     test_signature_and_algorithm();
     test_issuer_audience();
     test_malformed();
+    test_critical_header();
     return unit_report("test_auth");
 }

@@ -15,15 +15,25 @@
 
 /* Everything config_load reads, cleared before each case. */
 static const char *const settings[] = {
-    "DATABASE_URL",    "BETTER_AUTH_SECRET",
-    "ENVIRONMENT",     "JWT_ALGORITHM",
-    "JWT_ISSUER",      "JWT_AUDIENCE",
-    "JWT_LEEWAY",      "LISTEN",
-    "WORKERS",         "LISTEN_BACKLOG",
-    "SOCKET_MODE",     "DB_PREPARE",
-    "RETRY_AFTER",     "LOG_LEVEL",
-    "JWKS_FILE",       "JWKS_URL",
-    "JWKS_ALGORITHMS", "FCGI_WEB_SERVER_ADDRS",
+    "DATABASE_URL",
+    "BETTER_AUTH_SECRET",
+    "ENVIRONMENT",
+    "JWT_ALGORITHM",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "JWT_LEEWAY",
+    "LISTEN",
+    "WORKERS",
+    "LISTEN_BACKLOG",
+    "SOCKET_MODE",
+    "DB_PREPARE",
+    "RETRY_AFTER",
+    "LOG_LEVEL",
+    "JWKS_FILE",
+    "JWKS_URL",
+    "JWKS_ALGORITHMS",
+    "JWKS_REFRESH_SECONDS",
+    "FCGI_WEB_SERVER_ADDRS",
 };
 
 struct setting {
@@ -117,7 +127,49 @@ static void issuer_audience(const struct config *c)
     CHECK(c->audience && strcmp(c->audience, "todo") == 0, "audience %s", c->audience);
 }
 
+static void refresh_5(const struct config *c)
+{
+    CHECK(c->jwks_refresh == 5, "jwks_refresh %ld", c->jwks_refresh);
+}
+
+static void refresh_default(const struct config *c)
+{
+    CHECK(c->jwks_refresh == 60, "jwks_refresh %ld", c->jwks_refresh);
+}
+
+#define PRODUCTION_URL(what, url, error)                                                         \
+    {                                                                                            \
+        "production, JWKS_URL " what, {{"ENVIRONMENT", "production"}, {"JWKS_URL", url}}, error, \
+            NULL                                                                                 \
+    }
+
 static const struct config_case cases[] = {
+    {"JWKS_REFRESH_SECONDS default", {{NULL, NULL}}, NULL, refresh_default},
+    {"JWKS_REFRESH_SECONDS 5", {{"JWKS_REFRESH_SECONDS", "5"}}, NULL, refresh_5},
+    {"JWKS_REFRESH_SECONDS 0", {{"JWKS_REFRESH_SECONDS", "0"}}, "JWKS_REFRESH_SECONDS", NULL},
+    PRODUCTION_URL("https", "https://auth.example/api/auth/jwks", NULL),
+    PRODUCTION_URL("HTTPS upper case", "HTTPS://auth.example/api/auth/jwks", NULL),
+    PRODUCTION_URL("http to a remote host", "http://auth.example/api/auth/jwks", "https"),
+    PRODUCTION_URL("http to a remote address", "http://10.0.0.5:3000/api/auth/jwks", "https"),
+    PRODUCTION_URL("http to 127.0.0.1", "http://127.0.0.1:3000/api/auth/jwks", NULL),
+    PRODUCTION_URL("http to 127.1.2.3", "http://127.1.2.3/api/auth/jwks", NULL),
+    PRODUCTION_URL("http to localhost", "http://localhost:3000/api/auth/jwks", NULL),
+    PRODUCTION_URL("http to [::1]", "http://[::1]:3000/api/auth/jwks", NULL),
+    PRODUCTION_URL("http to localhost.evil", "http://localhost.evil.example/jwks", "https"),
+    PRODUCTION_URL("http to 127.0.0.1.evil", "http://127.0.0.1.evil.example/jwks", "https"),
+    PRODUCTION_URL("http, loopback userinfo", "http://127.0.0.1@evil.example/jwks", "https"),
+    PRODUCTION_URL("http, no path", "http://evil.example", "https"),
+    PRODUCTION_URL("http to 127.0.0.256", "http://127.0.0.256/jwks", "https"),
+    PRODUCTION_URL("http to ::1 in full", "http://[0:0:0:0:0:0:0:1]/jwks", NULL),
+    PRODUCTION_URL("http to ::2", "http://[::2]/jwks", "https"),
+    PRODUCTION_URL("http, two userinfos", "http://a@127.0.0.1@evil.example/jwks", "https"),
+    PRODUCTION_URL("http, loopback after userinfo", "http://user@127.0.0.1:3000/jwks", NULL),
+    {"development, JWKS_URL http to a remote host",
+     {{"ENVIRONMENT", "development"}, {"JWKS_URL", "http://auth.example/api/auth/jwks"}},
+     NULL,
+     NULL},
+    {"JWKS_URL ftp", {{"JWKS_URL", "ftp://auth.example/jwks"}}, "JWKS_URL", NULL},
+
     {"valid minimum: the defaults", {{NULL, NULL}}, NULL, defaults},
     {"empty settings count as unset",
      {{"LOG_LEVEL", ""}, {"WORKERS", ""}, {"JWT_LEEWAY", ""}},
