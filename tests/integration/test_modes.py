@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 
+import fastcgi
 from client import (NGINX_USER, POOL_USER, Failure, Skip, check, expect_json, expect_problem, expect_task, healthy,
                     process_alive, process_uids, stack_uid, wait_until)
 
@@ -91,6 +92,15 @@ def test_modes_spawn_fcgi_pool_serves_the_api(ctx):
         # Repeated requests, each on a fresh connection, reach the other processes too.
         statuses = [a.request("GET", a.task(t["id"])).status for _ in range(ctx.workers * 4)]
         check(statuses == [200] * len(statuses), f"repeated GETs: {statuses}")
+        # Without a master nothing would replace a process libfcgi aborted
+        # in: two records lying about their lengths killed both for good.
+        for _ in range(ctx.workers * 2):
+            with fastcgi.connect(socket_path) as s:
+                s.sendall(fastcgi.begin() + fastcgi.record(fastcgi.PARAMS, b"\xc0\0\0\0\xc0\0\0\0"))
+                check(fastcgi.closed_within(s, 2), "a record with 1 GiB lengths did not close its connection")
+        dead = [pid for pid in spawned if not process_alive(pid)]
+        check(not dead, f"records with 1 GiB lengths killed spawn-fcgi's processes {dead}")
+        check(a.fetch(t["id"]) == t, "the API after the lying records")
     finally:
         try:
             ctx.stack("pool-stop")
