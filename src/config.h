@@ -16,9 +16,13 @@ struct config {
     const char *listen;       /* "unix:/path", "host:port", ":port", or NULL: inherit fd 0 */
     int workers;              /* 0: not set */
     int backlog;
-    unsigned socket_mode; /* permissions of a unix socket we create */
-    int use_prepared;     /* 0: unnamed statements, for PgBouncer < 1.21 */
-    int retry_after;      /* seconds, in every 503 */
+    unsigned socket_mode;      /* permissions of a unix socket we create */
+    int use_prepared;          /* 0: unnamed statements, for PgBouncer < 1.21 */
+    int retry_after;           /* seconds, in every 503 */
+    long statement_timeout_ms; /* 0: the server's own */
+    long user_rate;            /* requests a second per user; 0: no limit */
+    long user_burst;           /* requests at once per user */
+    long user_task_limit;      /* tasks a user may hold; 0: no limit */
     int production;
     int log_level;
 
