@@ -52,22 +52,38 @@ def log_since(ctx, offset):
         return f.read()
 
 
+def burst(ctx):
+    """3 x BURST requests of a new user at once, one connection each;
+    checks that the pool as a whole served BURST of them (plus what the
+    rate paid back meanwhile). Returns the user, the 429s and the pids of
+    the workers that answered."""
+    a = ctx.user()
+    offset = os.path.getsize(log_path(ctx))
+    started = time.monotonic()
+    responses = all_at_once(3 * BURST, lambda i: a.request("GET", a.tasks))
+    elapsed = time.monotonic() - started
+    served = [r for r in responses if r.status == 200]
+    limited = [r for r in responses if r.status == 429]
+    check(len(served) + len(limited) == len(responses), f"statuses {sorted(r.status for r in responses)}")
+    most = BURST + RATE * elapsed + 1
+    check(BURST <= len(served) <= most,
+          f"{len(served)} of {len(responses)} served in {elapsed:.2f} s; the pool as a whole "
+          f"allows {BURST} at once and {RATE} a second (at most {most:.0f})")
+    time.sleep(0.3)  # workers write their request lines when idle
+    pids = set(re.findall(r"\[(\d+)\] request .* status=(?:200|429) ", log_since(ctx, offset)))
+    return a, limited, pids
+
+
 def test_limits_user_rate_is_shared_by_the_workers_and_answered_429(ctx):
     def body():
-        a, b = ctx.user(), ctx.user()
-        offset = os.path.getsize(log_path(ctx))
-        started = time.monotonic()
-        # one connection each, all at once: several workers serve them
-        responses = all_at_once(3 * BURST, lambda i: a.request("GET", a.tasks))
-        elapsed = time.monotonic() - started
-        served = [r for r in responses if r.status == 200]
-        limited = [r for r in responses if r.status == 429]
-        check(len(served) + len(limited) == len(responses),
-              f"statuses {sorted(r.status for r in responses)}")
-        most = BURST + RATE * elapsed + 1
-        check(BURST <= len(served) <= most,
-              f"{len(served)} of {len(responses)} served in {elapsed:.2f} s; the pool as a whole "
-              f"allows {BURST} at once and {RATE} a second (at most {most:.0f})")
+        # A burst of cheap requests may all go to one worker: then it
+        # proves nothing about the others, and a new user tries again.
+        for _ in range(5):
+            a, limited, pids = burst(ctx)
+            if len(pids) >= 2:
+                break
+        check(len(pids) >= 2, f"five bursts were each served by one worker only ({pids}): not a "
+                              "test of the limit across workers")
         for r in limited:
             expect_problem(r, 429)
             check(r.header("RateLimit-Policy") == f'"default";q={BURST};w={BURST // RATE}',
@@ -75,13 +91,10 @@ def test_limits_user_rate_is_shared_by_the_workers_and_answered_429(ctx):
             m = RATE_LIMIT.match(r.header("RateLimit") or "")
             check(m and m.group(1) == r.header("Retry-After"),
                   f"RateLimit must say r=0 and t=Retry-After: {r.headers}")
+        b = ctx.user()
         expect_json(b.request("GET", b.tasks), 200)  # another user is not affected
         time.sleep(int(limited[0].header("Retry-After")))
         expect_json(a.list(), 200)
-        time.sleep(0.5)  # workers write their request lines when idle
-        pids = set(re.findall(r"\[(\d+)\] request .* status=(?:200|429) ", log_since(ctx, offset)))
-        check(len(pids) >= 2, f"the burst was served by one worker only ({pids}): not a test "
-                              "of the limit across workers")
 
     with_pool(ctx, {"USER_RATE_LIMIT": str(RATE), "USER_RATE_BURST": str(BURST)}, body)
 
