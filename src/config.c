@@ -213,7 +213,20 @@ static int load_server(struct config *c, char *err, size_t errlen)
     if (env_long("RETRY_AFTER", 5, 1, 3600, &n, err, errlen) < 0)
         return -1;
     c->retry_after = (int)n;
-    return 0;
+    return env_long("DB_STATEMENT_TIMEOUT_MS", 5000, 0, 3600000, &c->statement_timeout_ms, err,
+                    errlen);
+}
+
+/* The defaults are ten times what a person at a frontend makes (a page
+ * loads with a handful of requests; clicking gives a few a second), so
+ * that only a script meets them. */
+static int load_limits(struct config *c, char *err, size_t errlen)
+{
+    if (env_long("USER_RATE_LIMIT", 50, 0, 1000000, &c->user_rate, err, errlen) < 0 ||
+        env_long("USER_RATE_BURST", c->user_rate > 0 ? 2 * c->user_rate : 1, 1, 2000000,
+                 &c->user_burst, err, errlen) < 0)
+        return -1;
+    return env_long("USER_TASK_LIMIT", 10000, 0, 1000000000, &c->user_task_limit, err, errlen);
 }
 
 int config_load(struct config *c, char *err, size_t errlen)
@@ -225,7 +238,8 @@ int config_load(struct config *c, char *err, size_t errlen)
         snprintf(err, errlen, "LOG_LEVEL must be error, warn, info or debug");
         return -1;
     }
-    if (load_environment(c, err, errlen) < 0 || load_server(c, err, errlen) < 0)
+    if (load_environment(c, err, errlen) < 0 || load_server(c, err, errlen) < 0 ||
+        load_limits(c, err, errlen) < 0)
         return -1;
     return load_tokens(c, err, errlen);
 }

@@ -22,6 +22,10 @@ struct config {
     struct web_servers web_servers; /* TCP peers allowed */
     int use_prepared;               /* 0: unnamed statements, for PgBouncer < 1.21 */
     int retry_after;                /* seconds, in every 503 */
+    long statement_timeout_ms;      /* 0: the server's own */
+    long user_rate;                 /* requests a second per user; 0: no limit */
+    long user_burst;                /* requests at once per user */
+    long user_task_limit;           /* tasks a user may hold; 0: no limit */
     int production;
     int log_level;
 

@@ -32,10 +32,16 @@ static const struct {
     [STMT_HEALTH] = {"health", 0, 1, "SELECT 1"},
     [STMT_GET] = {"task_get", 2, 1,
                   "SELECT " TASK_COLUMNS " FROM tasks WHERE id = $1 AND user_id = $2"},
+    /* A slot in task_counts, then the task; no row: the user holds $7
+     * tasks already ($7 NULL: no limit). Why this is atomic: schema.sql. */
     [STMT_INSERT] =
-        {"task_insert", 6, 0,
+        {"task_insert", 7, 0,
+         "WITH slot AS (INSERT INTO task_counts (user_id, tasks) VALUES ($1, 1) "
+         "ON CONFLICT (user_id) DO UPDATE SET tasks = task_counts.tasks + 1 "
+         "WHERE $7::bigint IS NULL OR task_counts.tasks < $7::bigint RETURNING 1) "
          "INSERT INTO tasks (user_id, title, description, completed, due_date, priority) "
-         "VALUES ($1, $2, $3, $4, $5::date, $6::smallint) RETURNING " TASK_COLUMNS},
+         "SELECT $1, $2, $3, $4::boolean, $5::date, $6::smallint FROM slot "
+         "RETURNING " TASK_COLUMNS},
     /* $4 and $7 say whether description and due_date were given: null clears them */
     [STMT_UPDATE] = {"task_update", 9, 0,
                      "UPDATE tasks SET title = COALESCE($3, title), "
@@ -152,8 +158,9 @@ static int prepare_all(struct db *db)
 static int connect_now(struct db *db)
 {
     /* Keywords before dbname are defaults that the URL may override. */
-    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *values[] = {"5", "todo-api", db->url, NULL};
+    static const char *const keys[] = {"connect_timeout", "application_name", "options", "dbname",
+                                       NULL};
+    const char *values[] = {"5", "todo-api", db->options[0] ? db->options : NULL, db->url, NULL};
     long long now = now_ms();
 
     if (now < db->retry_at_ms)
@@ -173,10 +180,12 @@ static int connect_now(struct db *db)
     return -1;
 }
 
-void db_init(struct db *db, const char *url, int use_prepared)
+void db_init(struct db *db, const char *url, int use_prepared, long statement_timeout_ms)
 {
     memset(db, 0, sizeof *db);
     db->url = url;
+    if (statement_timeout_ms > 0)
+        snprintf(db->options, sizeof db->options, "-c statement_timeout=%ld", statement_timeout_ms);
     db->use_prepared = use_prepared;
     db->backoff_ms = BACKOFF_MIN_MS;
     connect_now(db);
@@ -194,6 +203,14 @@ static int server_gone(const PGresult *res)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     return state == NULL || strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+}
+
+/* statement_timeout (or a cancel from outside): the database is there but
+ * did not answer in time; worth a retry later, unlike a failed statement. */
+static int is_timeout(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state && strcmp(state, "57014") == 0;
 }
 
 /* Between statements the server has nothing to say; if the socket is
@@ -229,6 +246,12 @@ enum db_status db_exec(struct db *db, enum stmt s, const char *const *params, PG
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
             return DB_OK;
         int gone = PQstatus(db->conn) != CONNECTION_OK || server_gone(*res);
+        if (!gone && is_timeout(*res)) {
+            log_warn("db: %s cancelled after the statement timeout: SQLSTATE 57014", stmts[s].name);
+            PQclear(*res);
+            *res = NULL;
+            return DB_TIMEOUT;
+        }
         if (!gone) {
             /* the primary message only: the detail may quote row data */
             log_error("db: %s failed: SQLSTATE %s: %s", stmts[s].name,

@@ -43,19 +43,22 @@ enum task_column {
     COL_TOTAL /* list statements only */
 };
 
-enum db_status { DB_OK, DB_UNAVAILABLE, DB_FAILED };
+/* DB_TIMEOUT: cancelled by statement_timeout (SQLSTATE 57014). */
+enum db_status { DB_OK, DB_UNAVAILABLE, DB_FAILED, DB_TIMEOUT };
 
 struct db {
     PGconn *conn; /* NULL while disconnected */
     const char *url;
     int use_prepared; /* 0: unnamed statements (PgBouncer < 1.21 in transaction mode) */
+    char options[64]; /* the startup options: statement_timeout, or empty */
     long backoff_ms;  /* wait before the next connection attempt */
     long long retry_at_ms;
     long long used_at_ms; /* end of the last statement */
 };
 
-/* Connects once; a failure here is not fatal, db_exec retries. */
-void db_init(struct db *db, const char *url, int use_prepared);
+/* Connects once; a failure here is not fatal, db_exec retries.
+ * statement_timeout_ms 0 leaves the server's (or the role's) setting. */
+void db_init(struct db *db, const char *url, int use_prepared, long statement_timeout_ms);
 void db_close(struct db *db);
 /* Runs one statement with text parameters. On DB_OK *res holds the result,
  * which the caller clears with PQclear. */

@@ -29,9 +29,11 @@ struct call {
     char id[24]; /* the task id in canonical digits (no leading zeros) */
 };
 
-void app_init(struct app *app, const struct config *cfg, struct key_source *keys)
+void app_init(struct app *app, const struct config *cfg, struct key_source *keys,
+              struct rate_limit *limits)
 {
     app->cfg = cfg;
+    app->limits = limits;
     app->key_source = keys;
     /* Without a JWKS source an asymmetric token is of an algorithm not
      * accepted; with one whose keys are not (yet) there, of a key unknown. */
@@ -49,7 +51,7 @@ void app_init(struct app *app, const struct config *cfg, struct key_source *keys
     token_cache_init(app->tokens);
     buf_init(&app->json);
     buf_init(&app->headers);
-    db_init(&app->db, cfg->database_url, cfg->use_prepared);
+    db_init(&app->db, cfg->database_url, cfg->use_prepared, cfg->statement_timeout_ms);
 }
 
 void app_destroy(struct app *app)
@@ -77,6 +79,8 @@ static int db_failed(struct call *c, enum db_status st)
 {
     if (st == DB_UNAVAILABLE)
         problem_send(c->r, 503, "the database is unavailable", NULL, NULL);
+    else if (st == DB_TIMEOUT)
+        problem_send(c->r, 503, "the database did not answer in time", NULL, NULL);
     else if (st == DB_FAILED)
         problem_send(c->r, 500, "internal error", NULL, NULL);
     return st != DB_OK;
@@ -192,18 +196,38 @@ static const char *title_param(const struct task_body *b, char *out, size_t cap)
     return out;
 }
 
+/* 409: the collection is full; deleting a task resolves it (README). */
+static void task_limit_reached(struct call *c)
+{
+    char detail[96];
+    snprintf(detail, sizeof detail, "the user holds %ld tasks, the most allowed: delete some first",
+             c->app->cfg->user_task_limit);
+    problem_send(c->r, 409, detail, NULL, NULL);
+}
+
 static void handle_create(struct call *c, const struct task_body *b)
 {
-    char title[TITLE_MAX * 4 + 1];
+    char title[TITLE_MAX * 4 + 1], limit[24];
     PGresult *res;
+    long max_tasks = c->app->cfg->user_task_limit;
+    snprintf(limit, sizeof limit, "%ld", max_tasks);
     const char *params[] = {
-        c->route.user_id, title_param(b, title, sizeof title),
-        b->description,   b->has_completed && b->completed ? "true" : "false",
-        b->due_date,      priority_param[b->priority],
+        c->route.user_id,
+        title_param(b, title, sizeof title),
+        b->description,
+        b->has_completed && b->completed ? "true" : "false",
+        b->due_date,
+        priority_param[b->priority],
+        max_tasks > 0 ? limit : NULL,
     };
 
     if (db_failed(c, db_exec(&c->app->db, STMT_INSERT, params, &res)))
         return;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        task_limit_reached(c);
+        return;
+    }
     struct buf *h = &c->app->headers;
     buf_reset(h);
     buf_puts(h, "Location: ");
@@ -289,6 +313,27 @@ static int authorize(struct call *c)
         return -1;
     }
     return 0;
+}
+
+/* 429 when the token's user (checked equal to the path's) is over its
+ * rate; RateLimit fields per draft-ietf-httpapi-ratelimit-headers. */
+static int within_rate(struct call *c)
+{
+    struct rate_limit *rl = c->app->limits;
+    struct rate_verdict v;
+    char headers[192];
+
+    if (rl == NULL)
+        return 0;
+    rate_limit_take(rl, c->route.user_id, c->route.user_id_len, rate_limit_now_us(), &v);
+    if (v.allowed)
+        return 0;
+    snprintf(headers, sizeof headers,
+             "Retry-After: %ld\r\nRateLimit-Policy: \"default\";q=%ld;w=%ld\r\n"
+             "RateLimit: \"default\";r=0;t=%ld\r\n",
+             v.retry_after, rate_limit_quota(rl), rate_limit_window(rl), v.reset);
+    problem_send(c->r, 429, "too many requests for this user: slow down", NULL, headers);
+    return -1;
 }
 
 static int parse_task_id(struct call *c)
@@ -385,7 +430,7 @@ const char *handle_request(struct app *app, struct request *r)
         problem_send(r, 405, "method not allowed on this route", NULL, allow);
     } else if (c.route.id == ROUTE_HEALTH) {
         handle_health(&c);
-    } else if (authorize(&c) == 0 && parse_task_id(&c) == 0) {
+    } else if (authorize(&c) == 0 && within_rate(&c) == 0 && parse_task_id(&c) == 0) {
         dispatch_task_route(&c);
     }
     return router_pattern(c.route.id);

@@ -109,6 +109,7 @@ int pool_listen(const char *spec, int backlog, unsigned socket_mode)
 struct worker_args {
     const struct config *cfg;
     struct key_source *keys;
+    struct rate_limit *limits;
     int listen_fd;
     struct sharing *sh;
     int signal_fd; /* the master's */
@@ -132,7 +133,7 @@ static void spawn(struct slot *slots, int i, const struct worker_args *w)
         close(w->signal_fd);
         sharing_enter(w->sh, i);
         /* exit, not _exit: LeakSanitizer checks at exit */
-        exit(worker_run(w->cfg, w->keys, w->sh, w->listen_fd));
+        exit(worker_run(w->cfg, w->keys, w->limits, w->sh, w->listen_fd));
     }
     s->pid = pid;
     s->started = time(NULL);
@@ -214,8 +215,8 @@ static int wait_master(int signal_fd, struct sharing *sh)
     return 0;
 }
 
-int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, int workers,
-             const char *unix_path)
+int pool_run(const struct config *cfg, struct key_source *keys, struct rate_limit *limits,
+             int listen_fd, int workers, const char *unix_path)
 {
     sigset_t set, orig;
     struct slot *slots = calloc((size_t)workers, sizeof *slots);
@@ -232,7 +233,7 @@ int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, i
     int signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd < 0)
         log_fatal("pool: signalfd failed: %s", strerror(errno));
-    const struct worker_args args = {cfg, keys, listen_fd, sh, signal_fd, &orig};
+    const struct worker_args args = {cfg, keys, limits, listen_fd, sh, signal_fd, &orig};
     for (int i = 0; i < workers; i++)
         spawn(slots, i, &args);
     log_info("pool: master ready with %d workers", workers);

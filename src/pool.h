@@ -9,13 +9,15 @@
 
 #include "config.h"
 #include "key_source.h"
+#include "rate_limit.h"
 
 /* Binds spec: "unix:/path", "/path", "host:port" or ":port". Returns the
  * listening fd, or -1 after logging why. */
 int pool_listen(const char *spec, int backlog, unsigned socket_mode);
 /* Runs the master: forks workers on listen_fd and supervises them until
- * SIGTERM or SIGINT. unix_path, when not NULL, is removed at exit. */
-int pool_run(const struct config *cfg, struct key_source *keys, int listen_fd, int workers,
-             const char *unix_path);
+ * SIGTERM or SIGINT. unix_path, when not NULL, is removed at exit. limits
+ * (NULL: none) is shared by every worker. */
+int pool_run(const struct config *cfg, struct key_source *keys, struct rate_limit *limits,
+             int listen_fd, int workers, const char *unix_path);
 
 #endif

@@ -71,7 +71,8 @@ static int serve_next(struct app *app, struct request *r, struct connections *cs
     return 1;
 }
 
-int worker_run(const struct config *cfg, struct key_source *keys, struct sharing *sh, int listen_fd)
+int worker_run(const struct config *cfg, struct key_source *keys, struct rate_limit *limits,
+               struct sharing *sh, int listen_fd)
 {
     static struct connections cs;
     struct app app;
@@ -80,7 +81,7 @@ int worker_run(const struct config *cfg, struct key_source *keys, struct sharing
     set_signals();
     if (FCGX_Init() != 0)
         log_fatal("worker: FCGX_Init failed");
-    app_init(&app, cfg, keys);
+    app_init(&app, cfg, keys, limits);
     request_init(&r, cfg->retry_after);
     connections_init(&cs, sh, listen_fd, &cfg->web_servers);
     log_info("worker ready");

@@ -9,12 +9,14 @@
 
 #include "config.h"
 #include "key_source.h"
+#include "rate_limit.h"
 #include "sharing.h"
 
 /* Serves the connections of listen_fd and sh until SIGTERM; returns the
  * process exit status. sh is the pool's (entered as this worker), or a
- * worker's own when it runs without a master (spawn-fcgi, systemd). */
-int worker_run(const struct config *cfg, struct key_source *keys, struct sharing *sh,
-               int listen_fd);
+ * worker's own when it runs without a master (spawn-fcgi, systemd); so is
+ * limits (NULL: no rate limit). */
+int worker_run(const struct config *cfg, struct key_source *keys, struct rate_limit *limits,
+               struct sharing *sh, int listen_fd);
 
 #endif

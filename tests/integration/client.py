@@ -40,8 +40,10 @@ REASON = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -107,7 +109,7 @@ class Response:
 
     def describe(self):
         headers = {k: v for k, v in self.headers if k.lower() in (
-            "content-type", "location", "allow", "www-authenticate", "retry-after",
+            "content-type", "location", "allow", "www-authenticate", "retry-after", "ratelimit",
             "link", "x-total-count", "content-length")}
         body = self.raw[:300] + (b"..." if len(self.raw) > 300 else b"")
         return f"{self.method} {self.path[:120]} -> {self.status} {headers} {body!r}"
@@ -333,6 +335,9 @@ def expect_status_headers(r, status, allow=None):
         check(r.header("Allow") == allow, f"expected Allow: {allow}: {r.describe()}")
     if status == 503:
         check(r.header("Retry-After") == "5", f"503 needs Retry-After: 5: {r.describe()}")
+    if status == 429:
+        wait = r.header("Retry-After") or ""
+        check(wait.isdigit() and int(wait) >= 1, f"429 needs Retry-After in whole seconds: {r.describe()}")
 
 
 def parse_timestamp(s):

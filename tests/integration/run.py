@@ -39,6 +39,12 @@ UNSET = ("DATABASE_URL", "JWKS_FILE", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", 
          "JWT_ALGORITHM", "CORS_ORIGINS")
 
 
+# The per-user rate limit stays on (every request pays for it), but above
+# the load tests' pace: they send thousands of requests a second as one
+# user. test_limits runs pools of its own with small limits.
+SUITE_LIMITS = {"USER_RATE_LIMIT": "2000", "USER_RATE_BURST": "4000"}
+
+
 def discover(substring):
     """Every `test_*` function of every `test_*.py` module, in file order;
     modules that set RUN_LAST (the fault tests) come last."""
@@ -141,7 +147,8 @@ def with_own_stack(tests):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in UNSET}
     env.update(STACK_DIR=stack_dir, PORT=str(port), WORKERS=str(WORKERS),
-               BETTER_AUTH_SECRET=secrets.token_urlsafe(36), ENVIRONMENT="development")
+               BETTER_AUTH_SECRET=secrets.token_urlsafe(36), ENVIRONMENT="development",
+               **SUITE_LIMITS)
     results = Results()
     try:
         started = time.monotonic()

@@ -6,10 +6,11 @@ method the path does not list, is its `x-method-not-allowed` 405), its
 Content-Type is a documented media type, its body validates against the
 documented schema (openapi_check.py, a minimal JSON Schema validator), and
 the documented required headers are present and valid. The tests provoke
-every documented status of every operation except 500 (and 503 without
-scripts/stack); the last test checks that each was seen.
+every documented status of every operation except 500 (and 503, 409 and
+429 without scripts/stack); the last test checks that each was seen.
 
-RUN_LAST: the 503 test stops and restarts PostgreSQL and the pool.
+RUN_LAST: the 503 test stops and restarts PostgreSQL and the pool, the 409
+and 429 test the pool and nginx.
 """
 import json
 import os
@@ -35,13 +36,13 @@ ROUTES = {
     ("PATCH", "/api/{user_id}/tasks/{id}/complete"),
 }
 # The statuses each operation must document ("as applicable").
-TASK_ERRORS = {401, 403, 404, 500, 503}
+TASK_ERRORS = {401, 403, 404, 429, 500, 503}
 STATUSES = {
-    ("GET", "/api/health"): {200, 500, 503},
-    ("HEAD", "/api/health"): {200, 500, 503},
+    ("GET", "/api/health"): {200, 429, 500, 503},
+    ("HEAD", "/api/health"): {200, 429, 500, 503},
     ("GET", "/api/{user_id}/tasks"): {200, 400} | TASK_ERRORS,
     ("HEAD", "/api/{user_id}/tasks"): {200, 400} | TASK_ERRORS,
-    ("POST", "/api/{user_id}/tasks"): {201, 400, 413, 415} | TASK_ERRORS,
+    ("POST", "/api/{user_id}/tasks"): {201, 400, 409, 413, 415} | TASK_ERRORS,
     ("GET", "/api/{user_id}/tasks/{id}"): {200, 400} | TASK_ERRORS,
     ("HEAD", "/api/{user_id}/tasks/{id}"): {200, 400} | TASK_ERRORS,
     ("PUT", "/api/{user_id}/tasks/{id}"): {200, 400, 413, 415} | TASK_ERRORS,
@@ -550,13 +551,47 @@ def test_openapi_503_responses(ctx):
     finished()
 
 
+def test_openapi_409_and_429_responses(ctx):
+    """A pool with a task limit of 1 and a rate of 1 a second (bursts of 2)
+    for 409 and the service's 429; nginx with a rate of 1 a second per
+    address for its 429 on health."""
+    ctx.require_stack()
+    limits = {"USER_TASK_LIMIT": "1", "USER_RATE_LIMIT": "1", "USER_RATE_BURST": "2", "POOL_MODE": None}
+    u = ctx.user()
+    try:
+        ctx.stack("pool-stop")
+        ctx.stack("pool-start", settings=limits)
+        check(wait_until(lambda: ctx.client.request("GET", "/api/health").status == 200, 10),
+              "health is not 200 within 10 s of pool-start")
+        t = send(ctx, "POST", u.tasks, {"title": "the one"}, token=u.token, expect=201).json()
+        send(ctx, "POST", u.tasks, {"title": "one too many"}, token=u.token, expect=409)
+        for method, _, path in operation_paths(u, t["id"]):  # the burst is spent
+            send(ctx, method, path, valid_body(method), token=u.token, expect=429)
+    finally:
+        ctx.stack("pool-stop")
+        ctx.stack("pool-start")
+    try:
+        ctx.stack("nginx-stop")
+        ctx.stack("nginx-start", settings={"NGINX_RATE": "1", "NGINX_BURST": "1"})
+        for method in ("GET", "HEAD"):
+            statuses = [send(ctx, method, "/api/health").status for _ in range(4)]
+            check(429 in statuses, f"{method} /api/health four times at once: {statuses}")
+    finally:
+        ctx.stack("nginx-stop")
+        ctx.stack("nginx-start")
+    check(wait_until(lambda: ctx.client.request("GET", "/api/health").status == 200, 10),
+          "health is not 200 within 10 s of the restart")
+    finished()
+
+
 def test_openapi_every_documented_status_was_answered(ctx):
     """Runs last: every status the document lists for an operation (but
     500, and 503 without scripts/stack) was received and conformed."""
     me = sys._getframe(0).f_code.co_name
     others = {name for name, f in globals().items() if name.startswith("test_") and callable(f)} - {me}
-    if ctx.stack_env is None:
-        others.discard("test_openapi_503_responses")  # skipped: needs scripts/stack
+    if ctx.stack_env is None:  # skipped: they need scripts/stack
+        others.discard("test_openapi_503_responses")
+        others.discard("test_openapi_409_and_429_responses")
     missing_tests = others - FINISHED
     if missing_tests:
         raise Skip(f"needs every test of this module to pass first; not passed: {sorted(missing_tests)}")
@@ -564,7 +599,7 @@ def test_openapi_every_documented_status_was_answered(ctx):
     expected = set()
     for template, method, op in oc.operations(d):
         for status in op["responses"]:
-            if status == "500" or (status == "503" and ctx.stack_env is None):
+            if status == "500" or (status in ("409", "429", "503") and ctx.stack_env is None):
                 continue
             expected.add((template, method, int(status)))
     for template in d["paths"]:

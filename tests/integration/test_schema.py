@@ -44,7 +44,7 @@ class Database:
 
 def make_v1_database(db):
     """Replaces what pg-start made with schema v1 and three v1 tasks."""
-    db.sql("-c", "DROP TABLE tasks, schema_version")
+    db.sql("-c", "DROP TABLE tasks, schema_version, task_counts")
     db.sql("-f", SCHEMA_V1)
     check(db.rows("SELECT count(*) FROM information_schema.columns "
                   "WHERE table_name = 'tasks' AND column_name IN ('due_date', 'priority')") == [["0"]],
@@ -74,8 +74,10 @@ def test_schema_v1_database_migrates_in_place_keeping_every_task(ctx):
         check(db.rows(f"SELECT {V1_COLUMNS} FROM tasks ORDER BY id") == before, "a v1 row changed")
         check(db.rows("SELECT DISTINCT priority, due_date IS NULL FROM tasks") == [["1", "t"]],
               "old tasks are not medium (1) and undated")
-        check(db.rows("SELECT version FROM schema_version ORDER BY version") == [["1"], ["2"]],
-              "schema_version does not record versions 1 and 2")
+        check(db.rows("SELECT version FROM schema_version ORDER BY version") == [["1"], ["2"], ["3"]],
+              "schema_version does not record versions 1, 2 and 3")
+        check(db.rows("SELECT user_id, tasks FROM task_counts ORDER BY user_id")
+              == [["migrated-user", "2"], ["someone-else", "1"]], "task_counts not filled from the v1 tasks")
         for index in ("tasks_user_due_asc_idx", "tasks_user_due_desc_idx", "tasks_user_priority_idx"):
             check(db.rows(f"SELECT count(*) FROM pg_indexes WHERE indexname = '{index}'") == [["1"]],
                   f"index {index} missing")

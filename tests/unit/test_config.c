@@ -34,6 +34,10 @@ static const char *const settings[] = {
     "JWKS_ALGORITHMS",
     "JWKS_REFRESH_SECONDS",
     "FCGI_WEB_SERVER_ADDRS",
+    "USER_RATE_LIMIT",
+    "USER_RATE_BURST",
+    "USER_TASK_LIMIT",
+    "DB_STATEMENT_TIMEOUT_MS",
 };
 
 struct setting {
@@ -83,6 +87,29 @@ static void defaults(const struct config *c)
     CHECK(c->jwt_alg == JWS_HS256, "jwt_alg %d", (int)c->jwt_alg);
     CHECK(c->issuer == NULL && c->audience == NULL, "issuer or audience set");
     CHECK(c->leeway == 60, "leeway %ld", c->leeway);
+    CHECK(c->user_rate == 50 && c->user_burst == 100, "user rate %ld burst %ld", c->user_rate,
+          c->user_burst);
+    CHECK(c->user_task_limit == 10000, "user_task_limit %ld", c->user_task_limit);
+    CHECK(c->statement_timeout_ms == 5000, "statement_timeout_ms %ld", c->statement_timeout_ms);
+}
+
+static void rate_20(const struct config *c)
+{
+    CHECK(c->user_rate == 20 && c->user_burst == 40, "rate %ld burst %ld", c->user_rate,
+          c->user_burst);
+}
+
+static void rate_20_burst_5(const struct config *c)
+{
+    CHECK(c->user_rate == 20 && c->user_burst == 5, "rate %ld burst %ld", c->user_rate,
+          c->user_burst);
+}
+
+static void limits_off(const struct config *c)
+{
+    CHECK(c->user_rate == 0, "user_rate %ld", c->user_rate);
+    CHECK(c->user_task_limit == 0, "user_task_limit %ld", c->user_task_limit);
+    CHECK(c->statement_timeout_ms == 0, "statement_timeout_ms %ld", c->statement_timeout_ms);
 }
 
 static void production_32(const struct config *c)
@@ -231,6 +258,23 @@ static const struct config_case cases[] = {
     {"DB_PREPARE 2", {{"DB_PREPARE", "2"}}, "DB_PREPARE", NULL},
     {"RETRY_AFTER 0", {{"RETRY_AFTER", "0"}}, "RETRY_AFTER", NULL},
     {"LISTEN_BACKLOG 70000", {{"LISTEN_BACKLOG", "70000"}}, "LISTEN_BACKLOG", NULL},
+    {"USER_RATE_LIMIT 20: burst twice that", {{"USER_RATE_LIMIT", "20"}}, NULL, rate_20},
+    {"USER_RATE_LIMIT 20, USER_RATE_BURST 5",
+     {{"USER_RATE_LIMIT", "20"}, {"USER_RATE_BURST", "5"}},
+     NULL,
+     rate_20_burst_5},
+    {"every limit 0: off",
+     {{"USER_RATE_LIMIT", "0"}, {"USER_TASK_LIMIT", "0"}, {"DB_STATEMENT_TIMEOUT_MS", "0"}},
+     NULL,
+     limits_off},
+    {"USER_RATE_LIMIT -1", {{"USER_RATE_LIMIT", "-1"}}, "USER_RATE_LIMIT", NULL},
+    {"USER_RATE_LIMIT 20/40", {{"USER_RATE_LIMIT", "20/40"}}, "USER_RATE_LIMIT", NULL},
+    {"USER_RATE_BURST 0", {{"USER_RATE_BURST", "0"}}, "USER_RATE_BURST", NULL},
+    {"USER_TASK_LIMIT -5", {{"USER_TASK_LIMIT", "-5"}}, "USER_TASK_LIMIT", NULL},
+    {"DB_STATEMENT_TIMEOUT_MS 5s",
+     {{"DB_STATEMENT_TIMEOUT_MS", "5s"}},
+     "DB_STATEMENT_TIMEOUT_MS",
+     NULL},
 };
 
 static void set(const char *name, const char *value)
