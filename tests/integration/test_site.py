@@ -1,10 +1,12 @@
 """The shipped production site (nginx/todo-api.conf with the snippets),
 rendered with a throwaway certificate on loopback ports and pointed at the
-suite's pool: what it sends over TLS that the local (plain http) stack
-cannot show. Issue 9, finding 6: HSTS was shadowed by the locations' own
-add_header lines and never sent."""
+suite's pool (nginx -t must accept it): what it does over TLS that the
+local (plain http) stack cannot show. Issue 9: HSTS was shadowed by the
+locations' own add_header lines and never sent (finding 6), and nothing
+limited one client address's rate."""
 import contextlib
 import http.client
+import json
 import os
 import re
 import shutil
@@ -94,15 +96,22 @@ def shipped_site(ctx):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def tls_request(port, method, path, headers=None):
+def tls_connection(port):
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the throwaway certificate
-    c = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    return http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+
+
+def tls_exchange(c, method, path, headers=None):
+    c.request(method, path, headers=headers or {})
+    r = c.getresponse()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+
+
+def tls_request(port, method, path, headers=None):
+    c = tls_connection(port)
     try:
-        c.request(method, path, headers=headers or {})
-        r = c.getresponse()
-        r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}
+        return tls_exchange(c, method, path, headers)[:2]
     finally:
         c.close()
 
@@ -132,3 +141,29 @@ def test_site_sends_hsts_on_every_https_answer(ctx):
               f"plain http: {r.status} {r.getheader('Location')}")
         check(r.getheader("Strict-Transport-Security") is None, "HSTS sent over plain http")
         c.close()
+
+
+def test_site_limits_each_address_with_a_429_problem(ctx):
+    """limit_req: 100 requests a second per address with bursts of 200,
+    answered as a problem document nginx writes itself."""
+    with open(os.path.join(ROOT, "nginx", "todo-api.conf")) as f:
+        site = f.read()
+    check("rate=100r/s;" in site and "burst=200 nodelay;" in site,
+          "the shipped site no longer limits at 100 r/s with bursts of 200: update this test")
+    with shipped_site(ctx) as (https_port, _):
+        c = tls_connection(https_port)
+        try:
+            answers = [tls_exchange(c, "GET", "/api/health") for _ in range(400)]
+        finally:
+            c.close()
+    limited = [(h, body) for status, h, body in answers if status == 429]
+    served = sum(status == 200 for status, _, _ in answers)
+    check(limited, f"400 requests at once from one address: none refused ({served} served)")
+    check(served >= 200, f"only {served} of 400 served: the burst of 200 is not honoured")
+    h, body = limited[0]
+    check(h.get("content-type") == "application/problem+json" and h.get("retry-after") == "1" and
+          h.get("strict-transport-security") == HSTS,
+          f"the 429's headers: {h}")
+    check(json.loads(body) == {"type": "about:blank", "title": "Too Many Requests", "status": 429,
+                               "detail": "too many requests from this address: slow down"},
+          f"the 429's body: {body[:300]!r}")
