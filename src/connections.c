@@ -49,19 +49,6 @@ void connections_init(struct connections *cs, struct sharing *sh, int listen_fd,
                   strerror(errno));
 }
 
-/* 1: a request (or part of one) is waiting on fd; 0: nginx closed it; -1:
- * nothing yet. */
-static int has_request(int fd)
-{
-    char byte;
-    ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return 1;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return -1;
-    return 0;
-}
-
 static long ms_since(const struct timespec *start)
 {
     struct timespec now;
@@ -69,10 +56,18 @@ static long ms_since(const struct timespec *start)
     return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+enum arrival {
+    ARRIVED, /* whole enough to hand to libfcgi */
+    NOTHING, /* not a byte yet, and the caller would not wait for one */
+    DROPPED  /* refused, late, or closed by the peer: the caller closes it */
+};
+
 /* Waits, up to REQUEST_MS, until the request starting on fd is whole
  * enough to hand to libfcgi (fcgi_record.h) without it blocking or
- * trusting a length. false: refused, late, or closed; the caller closes. */
-static bool request_arrived(int fd)
+ * trusting a length. wait_first: wait for the first byte too (a new
+ * connection), rather than say NOTHING (a kept one, woken for data another
+ * worker has read already). */
+static enum arrival request_arrival(int fd, bool wait_first)
 {
     static unsigned char window[FCGI_WINDOW];
     struct timespec start;
@@ -82,25 +77,28 @@ static bool request_arrived(int fd)
     for (;;) {
         ssize_t n = recv(fd, window, sizeof window, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            return false;
+            return DROPPED;
+        if (n < 0 && !wait_first)
+            return NOTHING;
+        wait_first = true; /* a request has begun: the rest must follow */
         enum fcgi_scan v = n > 0 ? fcgi_record_scan(window, (size_t)n) : FCGI_MORE;
         if (v == FCGI_READY)
-            return true;
+            return ARRIVED;
         if (v == FCGI_BAD) {
             log_warn("connections: refused a FastCGI request that breaks its format or limits");
-            return false;
+            return DROPPED;
         }
         long left = REQUEST_MS - ms_since(&start);
         if (left <= 0) {
             log_warn("connections: dropped a FastCGI request not whole after %d ms", REQUEST_MS);
-            return false;
+            return DROPPED;
         }
         /* Nothing yet: poll wakes at the first byte. Part of a request:
          * poll would return at once, so look again after a pause. */
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int wait_ms = n > 0 ? (pause_ms < left ? pause_ms : (int)left) : (int)left;
         if (poll(n > 0 ? NULL : &p, n > 0 ? 0 : 1, wait_ms) < 0 && errno != EINTR)
-            return false;
+            return DROPPED;
         if (n > 0 && pause_ms < 64)
             pause_ms *= 2;
     }
@@ -156,7 +154,7 @@ static bool accept_new(struct connections *cs)
         }
         return false;
     }
-    if (!peer_allowed(cs, &peer) || !request_arrived(fd)) {
+    if (!peer_allowed(cs, &peer) || request_arrival(fd, true) != ARRIVED) {
         close(fd);
         return false;
     }
@@ -176,19 +174,15 @@ static bool serve_claimed(struct connections *cs, int slot, uint32_t gen)
         return false;
     }
     for (;;) {
-        int has = has_request(fd);
-        if (has > 0 && !request_arrived(fd)) {
-            shutdown(fd, SHUT_RDWR); /* for every copy: nginx sees it close */
-            sharing_retire(cs->sh, slot, false);
-            return false;
-        }
-        if (has > 0) {
+        enum arrival a = request_arrival(fd, false);
+        if (a == ARRIVED) {
             cs->slot = slot;
             cs->gen = gen;
             hand_to_libfcgi(cs, fd);
             return true;
         }
-        if (has == 0) {
+        if (a == DROPPED) {
+            shutdown(fd, SHUT_RDWR); /* for every copy: nginx sees it close */
             sharing_retire(cs->sh, slot, false);
             return false;
         }
