@@ -3,9 +3,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,13 +77,9 @@ static int loopback_host(const char *url)
         return 0;
     memcpy(name, host + bracketed, n - bracketed);
     name[n - bracketed] = '\0';
-    struct in_addr v4;
-    struct in6_addr v6;
-    if (bracketed)
-        return inet_pton(AF_INET6, name, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-    if (inet_pton(AF_INET, name, &v4) == 1)
-        return (ntohl(v4.s_addr) >> 24) == 127;
-    return strcasecmp(name, "localhost") == 0;
+    if (bracketed) /* an IPv6 address, and only that */
+        return strchr(name, ':') != NULL && web_servers_is_loopback(name);
+    return web_servers_is_loopback(name) || strcasecmp(name, "localhost") == 0;
 }
 
 /* JWKS_URL: http or https; in production https unless the frontend is on

@@ -57,6 +57,12 @@ static bool is_loopback(const struct in6_addr *a)
     return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
+bool web_servers_is_loopback(const char *address)
+{
+    struct in6_addr a;
+    return parse_address(address, &a) && is_loopback(&a);
+}
+
 bool web_servers_allow(const struct web_servers *w, const struct sockaddr *sa)
 {
     struct in6_addr peer;

@@ -29,4 +29,8 @@ int web_servers_parse(struct web_servers *w, const char *list, char *err, size_t
  * (its file mode decides), a listed address, or loopback when none is. */
 bool web_servers_allow(const struct web_servers *w, const struct sockaddr *sa);
 
+/* Whether address, an IPv4 or IPv6 literal, is a loopback one (127.0.0.0/8,
+ * ::1, ::ffff:127.x.y.z): the one test of it, for peers and for JWKS_URL. */
+bool web_servers_is_loopback(const char *address);
+
 #endif

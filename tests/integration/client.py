@@ -467,6 +467,24 @@ class Context:
         return int(lines[0]), sorted(int(line) for line in lines[1:])
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def service_binary(ctx):
+    """The todo-api the suite runs (TODO_API, else the in-tree build)."""
+    path = (ctx.stack_env or {}).get("TODO_API") or os.path.join(ROOT, "build", "todo-api")
+    if not os.access(path, os.X_OK):
+        raise Skip(f"no {path}: build first")
+    return path
+
+
+def bare_environment(ctx):
+    """An environment for running the binary directly: the sanitizers'
+    settings and PATH, LANG, TZ; none of the service's."""
+    return {k: v for k, v in (ctx.stack_env or os.environ).items()
+            if k.startswith(("ASAN_", "UBSAN_", "LSAN_")) or k in ("PATH", "LANG", "TZ")}
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -8,15 +8,13 @@ import shutil
 import subprocess
 import tempfile
 
-from client import Skip, check
+from client import Skip, check, service_binary
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 PREFIX = "/usr/local"
 
 
 def build_dir(ctx):
-    binary = (ctx.stack_env or {}).get("TODO_API") or os.path.join(ROOT, "build", "todo-api")
+    binary = service_binary(ctx)
     d = os.path.dirname(binary)
     if not os.path.exists(os.path.join(d, "Makefile")):
         raise Skip(f"no configured build in {d}")

@@ -12,8 +12,7 @@ import threading
 import time
 
 import fastcgi
-from client import check, free_port, wait_until
-from test_jwks import binary
+from client import bare_environment, check, free_port, service_binary, wait_until
 
 
 def socket_path(ctx):
@@ -140,13 +139,12 @@ def test_fcgi_peer_method_cannot_forge_a_log_line(ctx):
 def serve_tcp(ctx, allowed):
     """A pool of one on 127.0.0.1:port, FCGI_WEB_SERVER_ADDRS=allowed."""
     port = free_port()
-    env = {k: v for k, v in ctx.stack_env.items()
-           if k.startswith(("ASAN_", "UBSAN_", "LSAN_")) or k in ("PATH", "LANG", "TZ")}
+    env = bare_environment(ctx)
     env.update(DATABASE_URL="host=/nonexistent dbname=nothing", BETTER_AUTH_SECRET="s" * 40,
                LISTEN=f"127.0.0.1:{port}", WORKERS="1")
     if allowed is not None:
         env["FCGI_WEB_SERVER_ADDRS"] = allowed
-    p = subprocess.Popen([binary(ctx)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([service_binary(ctx)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
 
     def listening():
@@ -182,7 +180,7 @@ def test_fcgi_peer_tcp_serves_only_the_allowed_addresses(ctx):
               f"FCGI_WEB_SERVER_ADDRS={allowed}: a loopback peer was {'' if answered else 'not '}served")
         if not served:
             check("refused FastCGI peer 127.0.0.1" in err, f"the refusal is not logged: {err[-500:]}")
-    code = subprocess.run([binary(ctx)], env={"DATABASE_URL": "x", "BETTER_AUTH_SECRET": "s" * 40,
+    code = subprocess.run([service_binary(ctx)], env={"DATABASE_URL": "x", "BETTER_AUTH_SECRET": "s" * 40,
                                               "FCGI_WEB_SERVER_ADDRS": "nginx.internal"},
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
     check(code.returncode != 0 and b"FCGI_WEB_SERVER_ADDRS: nginx.internal is not an IP address"

@@ -42,8 +42,9 @@ import tempfile
 import threading
 import time
 
-from client import (Failure, Skip, b64url, check, expect_json, expect_problem, expect_task, healthy,
-                    wait_until)
+from client import (Failure, Skip, b64url, bare_environment, check, expect_json, expect_problem,
+                    expect_task, healthy, wait_until)
+from client import service_binary as binary
 
 BASE_URL = "http://localhost:3000"  # Better Auth's baseURL: its iss and aud
 OTHER_AUDIENCE = "http://other.example"
@@ -776,19 +777,11 @@ def test_jwks_url_unknown_kid_with_a_hanging_key_server_is_answered_quickly(ctx)
 # --- start-up refusals -------------------------------------------------------------
 
 
-def binary(ctx):
-    path = (ctx.stack_env or {}).get("TODO_API") or os.path.join(ROOT, "build", "todo-api")
-    if not os.access(path, os.X_OK):
-        raise Skip(f"no {path}: build first")
-    return path
-
-
 def start_directly(ctx, **settings):
     """Runs the binary without LISTEN or an inherited socket (stdin is
     /dev/null): it loads its configuration and keys, then exits. Returns
     (exit status, stderr text)."""
-    env = {k: v for k, v in (ctx.stack_env or os.environ).items()
-           if k.startswith(("ASAN_", "UBSAN_", "LSAN_")) or k in ("PATH", "LANG", "TZ")}
+    env = bare_environment(ctx)
     env.update(DATABASE_URL="host=/nonexistent dbname=nothing", ENVIRONMENT="development")
     env.update({k: v for k, v in settings.items() if v is not None})
     p = subprocess.run([binary(ctx)], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)

@@ -14,9 +14,7 @@ import ssl
 import subprocess
 import tempfile
 
-from client import check, free_port, new_user_id, token, wait_until
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from client import ROOT, check, free_port, new_user_id, token, wait_until
 
 HSTS = "max-age=63072000"
 
