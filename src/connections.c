@@ -262,3 +262,8 @@ void connections_stop_accepting(struct connections *cs)
         sharing_stop_accepting(cs->sh);
     cs->listen_fd = -1; /* the pool's copy stays open, for the others */
 }
+
+bool connections_owed(const struct connections *cs)
+{
+    return cs->again;
+}

@@ -56,4 +56,8 @@ void connections_done(struct connections *cs, bool close);
  * listening socket out of its epoll set. */
 void connections_stop_accepting(struct connections *cs);
 
+/* Whether a request waits that this worker must serve (it came on a
+ * connection this worker was serving, and another worker let it be). */
+bool connections_owed(const struct connections *cs);
+
 #endif

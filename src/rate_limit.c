@@ -10,19 +10,28 @@
 #include "rate_limit.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TAG_SHIFT 48
 #define TIME_MASK ((UINT64_C(1) << TAG_SHIFT) - 1) /* 2^48 us: 8.9 years of uptime */
 #define US 1000000
 
+/* In shared memory (a memfd, so that a re-executed worker maps it too). */
+struct rate_table {
+    int64_t epoch_us; /* times in the words count from here */
+    atomic_uint_fast64_t way[RATE_LIMIT_SETS][RATE_LIMIT_WAYS];
+};
+
+/* This process's: a reload may change the numbers of the workers it starts. */
 struct rate_limit {
     int64_t interval_us; /* one request's cost */
     int64_t burst_us;    /* burst * interval */
-    int64_t epoch_us;    /* times in the words count from here */
     long burst, rate;
-    atomic_uint_fast64_t way[RATE_LIMIT_SETS][RATE_LIMIT_WAYS];
+    int fd;
+    struct rate_table *t;
 };
 
 int64_t rate_limit_now_us(void)
@@ -32,27 +41,56 @@ int64_t rate_limit_now_us(void)
     return (int64_t)ts.tv_sec * US + ts.tv_nsec / 1000;
 }
 
-struct rate_limit *rate_limit_create(long rate, long burst, int64_t now_us)
+static struct rate_limit *with_table(int fd, long rate, long burst)
 {
-    if (rate < 1 || rate > US || burst < 1)
+    struct rate_limit *rl = NULL;
+    if (rate < 1 || rate > US || burst < 1 || (rl = calloc(1, sizeof *rl)) == NULL)
         return NULL;
-    struct rate_limit *rl =
-        mmap(NULL, sizeof *rl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (rl == MAP_FAILED)
+    rl->t = mmap(NULL, sizeof *rl->t, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (rl->t == MAP_FAILED) {
+        free(rl);
         return NULL;
-    /* the mapping comes zeroed: every way is a full bucket of tag 0 */
+    }
+    rl->fd = fd;
     rl->interval_us = US / rate;
     rl->burst_us = (int64_t)burst * rl->interval_us;
-    rl->epoch_us = now_us;
     rl->burst = burst;
     rl->rate = rate;
     return rl;
 }
 
+struct rate_limit *rate_limit_create(long rate, long burst, int64_t now_us)
+{
+    int fd = memfd_create("todo-api-rate-limit", MFD_CLOEXEC);
+    struct rate_limit *rl = NULL;
+    if (fd < 0 || ftruncate(fd, (off_t)sizeof(struct rate_table)) < 0 ||
+        (rl = with_table(fd, rate, burst)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    /* the memory comes zeroed: every way is a full bucket of tag 0 */
+    rl->t->epoch_us = now_us;
+    return rl;
+}
+
+struct rate_limit *rate_limit_attach(int fd, long rate, long burst)
+{
+    return with_table(fd, rate, burst);
+}
+
+int rate_limit_fd(const struct rate_limit *rl)
+{
+    return rl->fd;
+}
+
 void rate_limit_destroy(struct rate_limit *rl)
 {
-    if (rl)
-        munmap(rl, sizeof *rl);
+    if (rl == NULL)
+        return;
+    munmap(rl->t, sizeof *rl->t);
+    close(rl->fd);
+    free(rl);
 }
 
 long rate_limit_quota(const struct rate_limit *rl)
@@ -105,8 +143,8 @@ void rate_limit_take(struct rate_limit *rl, const char *user, size_t len, int64_
                      struct rate_verdict *v)
 {
     uint64_t h = hash(user, len), tag = h >> TAG_SHIFT;
-    atomic_uint_fast64_t *set = rl->way[h % RATE_LIMIT_SETS];
-    int64_t now = (now_us - rl->epoch_us) & (int64_t)TIME_MASK;
+    atomic_uint_fast64_t *set = rl->t->way[h % RATE_LIMIT_SETS];
+    int64_t now = (now_us - rl->t->epoch_us) & (int64_t)TIME_MASK;
 
     for (;;) {
         uint64_t w[RATE_LIMIT_WAYS];

@@ -1,7 +1,8 @@
 /*
  * rate_limit: the per-user request rate (USER_RATE_LIMIT requests a second,
  * USER_RATE_BURST at once), one table for every process of a pool. It owns
- * the table, in shared memory mapped before the fork, and the arithmetic of
+ * the table, in shared memory mapped before the fork (or inherited across an
+ * exec), and the arithmetic of
  * its buckets; the clock is passed in, so that tests can pin it. It knows
  * nothing of HTTP: handlers turn a refusal into the 429.
  *
@@ -41,6 +42,10 @@ struct rate_verdict {
  * shared with every process forked after this call; now_us is the clock
  * (rate_limit_now_us, or a test's). NULL when the mapping fails. */
 struct rate_limit *rate_limit_create(long rate, long burst, int64_t now_us);
+/* The table of another process, from its rate_limit_fd (inherited across
+ * an exec), with this process's numbers. NULL as for create. */
+struct rate_limit *rate_limit_attach(int fd, long rate, long burst);
+int rate_limit_fd(const struct rate_limit *rl);
 void rate_limit_destroy(struct rate_limit *rl);
 /* Takes one request of user (len bytes) at now_us. */
 void rate_limit_take(struct rate_limit *rl, const char *user, size_t len, int64_t now_us,

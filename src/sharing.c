@@ -17,6 +17,9 @@
 #include "sharing.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,7 @@ struct copy_msg {
 
 struct sharing {
     struct table *table; /* shared */
+    int table_fd;        /* its memory (a memfd): a re-executed process maps it again */
     int epfd, listen_fd;
     int nproc, self;
     int (*inbox)[2];         /* per process: [0] receives, [1] sends */
@@ -113,9 +117,12 @@ struct sharing *sharing_create(int workers, int listen_fd)
     for (int i = 0; i < SHARING_SLOTS; i++)
         sh->copy[i] = -1;
     sh->inbox = calloc((size_t)sh->nproc, sizeof *sh->inbox);
-    sh->table = mmap(NULL, table_size(sh->nproc), PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    sh->epfd = epoll_create1(0);
+    sh->table_fd = memfd_create("todo-api-sharing", MFD_CLOEXEC);
+    sh->table = sh->table_fd < 0 || ftruncate(sh->table_fd, (off_t)table_size(sh->nproc)) < 0
+                    ? MAP_FAILED
+                    : mmap(NULL, table_size(sh->nproc), PROT_READ | PROT_WRITE, MAP_SHARED,
+                           sh->table_fd, 0);
+    sh->epfd = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = SHARING_LISTEN};
     if (sh->inbox == NULL || sh->table == MAP_FAILED || sh->epfd < 0 ||
         epoll_ctl(sh->epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
@@ -131,7 +138,7 @@ struct sharing *sharing_create(int workers, int listen_fd)
         atomic_init(&sh->table->inbox[i].taken, 0);
     }
     for (int i = 0; i < sh->nproc; i++) {
-        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sh->inbox[i]) < 0) {
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sh->inbox[i]) < 0) {
             log_error("sharing: socketpair failed: %s", strerror(errno));
             return NULL;
         }
@@ -161,6 +168,7 @@ void sharing_destroy(struct sharing *sh)
             if (sh->inbox[i][end] >= 0)
                 close(sh->inbox[i][end]);
     close(sh->epfd);
+    close(sh->table_fd);
     munmap(sh->table, table_size(sh->nproc)); /* this process's view of it */
     free(sh->inbox);
     free(sh);
@@ -169,6 +177,10 @@ void sharing_destroy(struct sharing *sh)
 int sharing_epoll_fd(const struct sharing *sh)
 {
     return sh->epfd;
+}
+int sharing_listen_fd(const struct sharing *sh)
+{
+    return sh->listen_fd;
 }
 bool sharing_maybe_backlog(const struct sharing *sh)
 {
@@ -391,4 +403,113 @@ void sharing_close_all(struct sharing *sh)
     for (int i = 0; i < SHARING_SLOTS; i++)
         if (sh->copy[i] >= 0)
             shut(sh, i);
+}
+
+/* Keeps fd open across exec and appends it to buf; -1 when it cannot. */
+static int export_fd(char *buf, size_t len, size_t *used, const char *sep, int fd)
+{
+    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFD);
+    if (flags < 0 || (fd >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0))
+        return -1;
+    int n = snprintf(buf + *used, len - *used, "%s%d", sep, fd);
+    if (n < 0 || (size_t)n >= len - *used)
+        return -1;
+    *used += (size_t)n;
+    return 0;
+}
+
+size_t sharing_export_size(const struct sharing *sh)
+{
+    /* six numbers, one per inbox, and slot:gen:fd per copy */
+    return (size_t)6 * 12 + (size_t)sh->nproc * 12 + (size_t)SHARING_SLOTS * 36 + 1;
+}
+
+int sharing_export(struct sharing *sh, char *buf, size_t len)
+{
+    size_t used = 0;
+    int n = snprintf(buf, len, "%d,%d", sh->nproc, sh->self);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    used = (size_t)n;
+    int rc = export_fd(buf, len, &used, ",", sh->table_fd) |
+             export_fd(buf, len, &used, ",", sh->epfd) |
+             export_fd(buf, len, &used, ",", sh->listen_fd) |
+             export_fd(buf, len, &used, ",", sh->inbox[sh->self][0]);
+    for (int i = 0; i < sh->nproc; i++)
+        rc |= export_fd(buf, len, &used, i ? "," : ";", sh->inbox[i][1]);
+    for (int i = 0, first = 1; i < SHARING_SLOTS; i++) {
+        if (sh->copy[i] < 0)
+            continue;
+        n = snprintf(buf + used, len - used, "%s%d:%u", first ? ";" : ",", i, sh->copy_gen[i]);
+        if (n < 0 || (size_t)n >= len - used)
+            return -1;
+        used += (size_t)n;
+        rc |= export_fd(buf, len, &used, ":", sh->copy[i]);
+        first = 0;
+    }
+    return rc;
+}
+
+/* The number at *s, then past sep; -1 when there is none or it is out of
+ * [min, max]. */
+static long next_number(const char **s, const char *seps, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(*s, &end, 10);
+    if (errno || end == *s || n < min || n > max || (*end && !strchr(seps, *end)))
+        return -1;
+    *s = *end ? end + 1 : end;
+    return n;
+}
+
+static struct sharing *import_fail(struct sharing *sh, const char *why)
+{
+    log_error("sharing: cannot take over the pool's connections: %s", why);
+    if (sh) {
+        free(sh->inbox);
+        free(sh);
+    }
+    return NULL;
+}
+
+struct sharing *sharing_import(const char *desc)
+{
+    const char *s = desc;
+    struct sharing *sh = calloc(1, sizeof *sh);
+    if (sh == NULL)
+        return NULL;
+    for (int i = 0; i < SHARING_SLOTS; i++)
+        sh->copy[i] = -1;
+    sh->nproc = (int)next_number(&s, ",", 1, 0xffff);
+    sh->self = (int)next_number(&s, ",", 0, sh->nproc - 1);
+    sh->table_fd = (int)next_number(&s, ",", 0, INT32_MAX);
+    sh->epfd = (int)next_number(&s, ",", 0, INT32_MAX);
+    sh->listen_fd = (int)next_number(&s, ",", -1, INT32_MAX);
+    if (sh->nproc < 1 || sh->self < 0 || sh->table_fd < 0 || sh->epfd < 0 || sh->listen_fd < -1 ||
+        (sh->inbox = calloc((size_t)sh->nproc, sizeof *sh->inbox)) == NULL)
+        return import_fail(sh, "a malformed description");
+    for (int i = 0; i < sh->nproc; i++)
+        sh->inbox[i][0] = -1;
+    if ((sh->inbox[sh->self][0] = (int)next_number(&s, ";", 0, INT32_MAX)) < 0)
+        return import_fail(sh, "a malformed inbox");
+    for (int i = 0; i < sh->nproc; i++)
+        if ((sh->inbox[i][1] = (int)next_number(&s, i + 1 < sh->nproc ? "," : ";", 0, INT32_MAX)) <
+            0)
+            return import_fail(sh, "a malformed list of inboxes");
+    while (*s) {
+        long slot = next_number(&s, ":", 0, SHARING_SLOTS - 1);
+        long gen = slot < 0 ? -1 : next_number(&s, ":", 0, UINT32_MAX);
+        long fd = gen < 0 ? -1 : next_number(&s, ",", 0, INT32_MAX);
+        if (fd < 0)
+            return import_fail(sh, "a malformed list of connections");
+        sh->copy[slot] = (int)fd;
+        sh->copy_gen[slot] = (uint32_t)gen;
+    }
+    sh->table =
+        mmap(NULL, table_size(sh->nproc), PROT_READ | PROT_WRITE, MAP_SHARED, sh->table_fd, 0);
+    if (sh->table == MAP_FAILED)
+        return import_fail(sh, strerror(errno));
+    sh->tidied_epoch = atomic_load(&sh->table->epoch) - 1; /* tidy at the first chance */
+    return sh;
 }

@@ -29,6 +29,7 @@
 #define SHARING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Connections shared at once; one more is served, then closed. */
@@ -49,6 +50,8 @@ void sharing_enter(struct sharing *sh, int self);
 void sharing_destroy(struct sharing *sh);
 
 int sharing_epoll_fd(const struct sharing *sh);
+/* The listening socket (-1 once stopped accepting). */
+int sharing_listen_fd(const struct sharing *sh);
 /* Whether a new connection may be waiting in the listen backlog: set when
  * the listening socket's event comes, cleared when accept finds none, so
  * that busy workers try accept only while it may succeed. */
@@ -86,6 +89,17 @@ void sharing_tidy(struct sharing *sh, bool force);
 /* Master: shuts the connections process `owner` (dead) was serving, so
  * that nginx sees them close instead of waiting for an answer. */
 void sharing_abandon(struct sharing *sh, int owner);
+/* In a forked process about to exec (after sharing_enter): describes in
+ * buf what the new image needs to go on as this process (sharing_import),
+ * and keeps those descriptors open across the exec. -1 when buf is too
+ * small or a descriptor cannot be kept. */
+int sharing_export(struct sharing *sh, char *buf, size_t len);
+/* In the re-executed process: the sharing described by sharing_export.
+ * NULL (after logging why) when desc is malformed. */
+struct sharing *sharing_import(const char *desc);
+/* The room sharing_export needs at most. */
+size_t sharing_export_size(const struct sharing *sh);
+
 /* Takes the listening socket out of the epoll set: no more accepting. */
 void sharing_stop_accepting(struct sharing *sh);
 /* Shuts and closes every shared connection (the pool is stopping). */

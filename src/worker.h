@@ -10,13 +10,14 @@
 #include "config.h"
 #include "key_source.h"
 #include "rate_limit.h"
-#include "sharing.h"
+#include "handover.h"
 
-/* Serves the connections of listen_fd and sh until SIGTERM; returns the
- * process exit status. sh is the pool's (entered as this worker), or a
+/* Serves the connections of h's sharing (and its listening socket) until
+ * SIGTERM, or until SIGUSR2 retires it; tells the master once it serves
+ * (handover_ready). h->sh is the pool's (entered as this worker), or a
  * worker's own when it runs without a master (spawn-fcgi, systemd); so is
- * limits (NULL: no rate limit). */
+ * limits (NULL: no rate limit). Returns the process exit status. */
 int worker_run(const struct config *cfg, struct key_source *keys, struct rate_limit *limits,
-               struct sharing *sh, int listen_fd);
+               struct handover *h);
 
 #endif

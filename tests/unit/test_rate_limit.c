@@ -157,6 +157,22 @@ static void test_shared_across_fork(void)
     rate_limit_destroy(rl);
 }
 
+/* A re-executed worker maps the table by its fd, with its own numbers. */
+static void test_attached_with_own_numbers(void)
+{
+    struct rate_limit *rl = table(1, 4, T0);
+    struct rate_limit *other = rate_limit_attach(dup(rate_limit_fd(rl)), 1, 6);
+    CHECK(other != NULL, "attach");
+    if (other == NULL)
+        return;
+    CHECK(take_n(rl, "finn", T0, 3) == 3, "three taken through the first");
+    CHECK(take_n(other, "finn", T0, 6) == 3,
+          "the attached one sees them, and allows its own burst: 3 of 6 left");
+    CHECK(rate_limit_quota(other) == 6 && rate_limit_quota(rl) == 4, "each its own numbers");
+    rate_limit_destroy(other);
+    rate_limit_destroy(rl);
+}
+
 int main(void)
 {
     test_burst_then_rate();
@@ -165,5 +181,6 @@ int main(void)
     test_policy();
     test_full_set();
     test_shared_across_fork();
+    test_attached_with_own_numbers();
     return unit_report("test_rate_limit");
 }
