@@ -33,14 +33,20 @@ ensure_packages() {
   # the system has a policy of its own.
   local policy=/usr/sbin/policy-rc.d ours="" status=0
   if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\n# scripts/lib/common.sh: no daemon starts while it installs\nexit 101\n' > "$policy" &&
-      chmod 755 "$policy" && ours="$policy"
+    ours="$policy"
+    # Left behind, it would silently keep every later install's daemons down.
+    trap 'rm -f /usr/sbin/policy-rc.d; exit 130' INT TERM
+    if ! { printf '#!/bin/sh\n# scripts/lib/common.sh: no daemon starts while it installs\nexit 101\n' > "$policy" &&
+           chmod 755 "$policy"; }; then
+      rm -f "$ours"
+      die "cannot write $policy"
+    fi
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
     || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
     || status=1
-  if [[ -n "$ours" ]]; then rm -f "$ours"; fi
+  if [[ -n "$ours" ]]; then rm -f "$ours"; trap - INT TERM; fi
   (( status == 0 )) || die "apt-get install failed"
 }
 

@@ -356,6 +356,7 @@ def supervisor_config(h, d):
     conf = os.path.join(d, "supervisord.conf")
     with open(conf, "w") as f:
         f.write(f"""[supervisord]
+user=root
 nodaemon=true
 logfile={d}/log/supervisord.log
 pidfile={d}/supervisord.pid
