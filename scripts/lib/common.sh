@@ -8,9 +8,12 @@ STACK_DIR="${STACK_DIR:-$ROOT/var}"
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-# Everything the build, the stack and the tests use, as Debian 12 names it.
+# Everything the build, the stack and the tests use, as Debian 12 names it
+# (systemd: configure finds the unit directory by its systemd.pc; the tests
+# run systemd-analyze and systemd-socket-activate).
 PACKAGES=(build-essential autoconf automake pkg-config libfcgi-dev libpq-dev libjson-c-dev
-          libjwt-dev libssl-dev libcurl4-openssl-dev nginx postgresql python3 openssl curl spawn-fcgi)
+          libjwt-dev libssl-dev libcurl4-openssl-dev nginx postgresql python3 openssl curl spawn-fcgi
+          systemd)
 
 ensure_packages() {
   local missing=() p
@@ -24,10 +27,27 @@ ensure_packages() {
     exit 1
   fi
   say "installing ${missing[*]}"
+  # No package may start its daemon (nginx, supervisor, ... each would run
+  # a system-wide one nothing here stops): while apt-get runs, a policy-rc.d
+  # refuses every start (invoke-rc.d and deb-systemd-invoke ask it), unless
+  # the system has a policy of its own.
+  local policy=/usr/sbin/policy-rc.d ours="" status=0
+  if [[ ! -e "$policy" ]]; then
+    ours="$policy"
+    # Left behind, it would silently keep every later install's daemons down.
+    trap 'rm -f /usr/sbin/policy-rc.d; exit 130' INT TERM
+    if ! { printf '#!/bin/sh\n# scripts/lib/common.sh: no daemon starts while it installs\nexit 101\n' > "$policy" &&
+           chmod 755 "$policy"; }; then
+      rm -f "$ours"
+      die "cannot write $policy"
+    fi
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
     || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
          DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
-    || die "apt-get install failed"
+    || status=1
+  if [[ -n "$ours" ]]; then rm -f "$ours"; trap - INT TERM; fi
+  (( status == 0 )) || die "apt-get install failed"
 }
 
 BUILD="$ROOT/build"

@@ -556,3 +556,25 @@ def process_uids(pid):
             if line.startswith("Uid:"):
                 return [int(x) for x in line.split()[1:]]
     raise Failure(f"no Uid line in /proc/{pid}/status")
+
+
+def installed_packages(names):
+    """Those of the Debian packages names that are installed."""
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\\n", *names], capture_output=True,
+                         text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.endswith(" install ok installed")}
+
+
+def ensure_packages(*names):
+    """Installs the Debian packages names as the scripts do (ensure_packages
+    of scripts/lib/common.sh: when root, with no daemon started); as anyone
+    else a test that needs a missing one is skipped, naming it."""
+    missing = [n for n in names if n not in installed_packages(names)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise Skip(f"needs the Debian packages {' '.join(missing)}: sudo apt-get install {' '.join(missing)}")
+    p = subprocess.run(["bash", "-c", '. "$1" && shift && ensure_packages "$@"', "bash",
+                        os.path.join(ROOT, "scripts", "lib", "common.sh"), *missing],
+                       capture_output=True, text=True, timeout=900)
+    check(p.returncode == 0, f"ensure_packages {' '.join(missing)}: {p.stderr[-800:]}")
