@@ -1,5 +1,6 @@
 /* Unit tests of sharing: a connection shared by one process reaches the
  * others, one claim wins, and closing it is seen by nginx's end. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -30,8 +31,52 @@ static void worker0(struct sharing *sh, int conn, int report)
     _exit(write(report, msg, sizeof msg) == (ssize_t)sizeof msg ? 0 : 1);
 }
 
+/* What sharing_export writes, sharing_import reads back: the same slots,
+ * copies and descriptors, kept open across an exec. */
+static void test_export_import(void)
+{
+    int listener[2], conn[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, listener) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM, 0, conn) < 0)
+        return;
+    struct sharing *sh = sharing_create(1, listener[0]);
+    uint32_t gen;
+    int slot = sh ? sharing_add(sh, conn[0], &gen) : -1;
+    CHECK(slot >= 0, "shared a connection");
+    if (slot < 0)
+        return;
+    sharing_release(sh, slot);
+    char *desc = malloc(sharing_export_size(sh));
+    CHECK(desc && sharing_export(sh, desc, sharing_export_size(sh)) == 0, "export");
+    CHECK(sharing_export(sh, desc, 8) < 0, "an export that does not fit is refused");
+    CHECK(sharing_export(sh, desc, sharing_export_size(sh)) == 0, "export again");
+    CHECK((fcntl(sharing_epoll_fd(sh), F_GETFD) & FD_CLOEXEC) == 0,
+          "the epoll fd stays across exec");
+    struct sharing *again = sharing_import(desc);
+    CHECK(again != NULL, "import of %s", desc);
+    if (again) {
+        CHECK(sharing_listen_fd(again) == listener[0] &&
+                  sharing_epoll_fd(again) == sharing_epoll_fd(sh),
+              "the same listening socket and epoll set");
+        CHECK(sharing_copy(again, slot, gen) == conn[0], "the copy of the shared connection");
+        CHECK(sharing_claim(again, slot, gen) && !sharing_claim(sh, slot, gen),
+              "one slot table: a claim through the import is seen by the original");
+        /* its descriptors are the original's: the second destroy's
+         * closes find them closed already */
+        sharing_destroy(again);
+    }
+    CHECK(sharing_import("2,1,x") == NULL && sharing_import("") == NULL &&
+              sharing_import("2,5,3,4,5,6;7,8") == NULL,
+          "malformed descriptions are refused");
+    free(desc);
+    sharing_destroy(sh);
+    close(listener[1]);
+    close(conn[1]);
+}
+
 int main(void)
 {
+    test_export_import();
     int listener[2], conn[2], report[2], status;
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, listener) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM, 0, conn) < 0 || pipe(report) < 0)
