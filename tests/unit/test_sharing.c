@@ -47,7 +47,9 @@ static void test_export_import(void)
         return;
     sharing_release(sh, slot);
     char *desc = malloc(sharing_export_size(sh));
-    CHECK(desc && sharing_export(sh, desc, sharing_export_size(sh)) == 0, "export");
+    if (desc == NULL)
+        return;
+    CHECK(sharing_export(sh, desc, sharing_export_size(sh)) == 0, "export");
     CHECK(sharing_export(sh, desc, 8) < 0, "an export that does not fit is refused");
     CHECK(sharing_export(sh, desc, sharing_export_size(sh)) == 0, "export again");
     CHECK((fcntl(sharing_epoll_fd(sh), F_GETFD) & FD_CLOEXEC) == 0,
