@@ -7,7 +7,6 @@
 #include "handover.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,20 +16,15 @@
 
 #include "log.h"
 
-static int keep_across_exec(int fd)
-{
-    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFD);
-    return flags < 0 || (fd >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) ? -1 : 0;
-}
-
 char *handover_encode(int index, int ready_fd, int limits_fd, struct sharing *sh)
 {
     size_t room = sizeof HANDOVER_ENV + 36 + sharing_export_size(sh); /* 3 numbers */
     char *var = malloc(room);
     int n =
         var ? snprintf(var, room, "%s=%d %d %d ", HANDOVER_ENV, index, ready_fd, limits_fd) : -1;
-    if (n < 0 || (size_t)n >= room || keep_across_exec(ready_fd) < 0 ||
-        keep_across_exec(limits_fd) < 0 || sharing_export(sh, var + n, room - (size_t)n) < 0) {
+    if (n < 0 || (size_t)n >= room || sharing_keep_across_exec(ready_fd) < 0 ||
+        sharing_keep_across_exec(limits_fd) < 0 ||
+        sharing_export(sh, var + n, room - (size_t)n) < 0) {
         log_error("pool: cannot hand worker %d its descriptors: %s", index, strerror(errno));
         free(var);
         return NULL;

@@ -2,8 +2,8 @@
  * rate_limit: the per-user request rate (USER_RATE_LIMIT requests a second,
  * USER_RATE_BURST at once), one table for every process of a pool. It owns
  * the table, in shared memory mapped before the fork (or inherited across an
- * exec), and the arithmetic of
- * its buckets; the clock is passed in, so that tests can pin it. It knows
+ * exec), and the arithmetic of its buckets; the clock is passed in, so that
+ * tests can pin it. It knows
  * nothing of HTTP: handlers turn a refusal into the 429.
  *
  * Each user's bucket is one 64-bit word updated with a compare-and-swap

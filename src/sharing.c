@@ -405,11 +405,16 @@ void sharing_close_all(struct sharing *sh)
             shut(sh, i);
 }
 
+int sharing_keep_across_exec(int fd)
+{
+    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFD);
+    return flags < 0 || (fd >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) ? -1 : 0;
+}
+
 /* Keeps fd open across exec and appends it to buf; -1 when it cannot. */
 static int export_fd(char *buf, size_t len, size_t *used, const char *sep, int fd)
 {
-    int flags = fd < 0 ? 0 : fcntl(fd, F_GETFD);
-    if (flags < 0 || (fd >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0))
+    if (sharing_keep_across_exec(fd) < 0)
         return -1;
     int n = snprintf(buf + *used, len - *used, "%s%d", sep, fd);
     if (n < 0 || (size_t)n >= len - *used)

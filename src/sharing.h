@@ -97,6 +97,8 @@ int sharing_export(struct sharing *sh, char *buf, size_t len);
 /* In the re-executed process: the sharing described by sharing_export.
  * NULL (after logging why) when desc is malformed. */
 struct sharing *sharing_import(const char *desc);
+/* Clears fd's FD_CLOEXEC (nothing for -1); -1 when it cannot. */
+int sharing_keep_across_exec(int fd);
 /* The room sharing_export needs at most. */
 size_t sharing_export_size(const struct sharing *sh);
 

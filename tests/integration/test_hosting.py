@@ -26,7 +26,7 @@ import time
 import urllib.parse
 
 from client import (Client, Skip, bare_environment, check, ensure_packages, expect_json, expect_task, free_port,
-                    new_user_id, process_alive, process_uids, wait_until)
+                    healthy, new_user_id, process_alive, process_uids, wait_until)
 from test_deploy import PREFIX, installed
 
 SETTINGS = f"{PREFIX}/etc/todo-api/todo-api.env"  # the EnvironmentFile, sysconfdir's
@@ -154,10 +154,7 @@ class Hosting:
         return created
 
     def healthy(self):
-        try:
-            return self.client.request("GET", "/api/health").status == 200
-        except OSError:
-            return False
+        return healthy(self)  # client.healthy: GET /api/health through self.client
 
 
 @contextlib.contextmanager
